@@ -1,0 +1,3 @@
+from onegrid.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""Tables of onegrid.transfers."""
+
+from __future__ import annotations
+
+from onegrid.db.base import Base  # noqa: F401
