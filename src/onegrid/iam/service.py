@@ -90,3 +90,22 @@ def groups_of(session: Session, account: str, *, roles: bool = False) -> list[st
     if not roles:
         q = q.where(Group.is_role.is_(False))
     return list(session.scalars(q.order_by(Group.path)))
+
+
+def check_password(session: Session, username: str, password: str) -> Account:
+    """The active account a username and password belong to, or Unauthenticated.
+
+    The same message for an unknown user and a wrong password: no account enumeration.
+    """
+    from onegrid.errors import Unauthenticated
+    from onegrid.iam.passwords import verify_password
+
+    identity = session.scalars(
+        sa.select(Identity).where(Identity.kind == IdentityKind.USERPASS, Identity.identity == username)
+    ).first()
+    if identity is None or not identity.password_hash or not verify_password(password, identity.password_hash):
+        raise Unauthenticated("wrong username or password")
+    account = get_account(session, identity.account)
+    if account.status is not AccountStatus.ACTIVE:
+        raise Unauthenticated(f"account {account.name} is suspended")
+    return account
