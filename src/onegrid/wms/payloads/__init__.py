@@ -1,0 +1,1 @@
+"""Small payload programs shipped with OneGrid (the default production payload)."""

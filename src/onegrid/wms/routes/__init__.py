@@ -1,0 +1,1 @@
+"""The WMS's HTTP routes, one module per kind of caller."""

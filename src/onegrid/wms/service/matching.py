@@ -1,0 +1,99 @@
+"""Giving a pilot a job: the site mask, the matching task queues, fair shares, one atomic take."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from onegrid.clock import Clock
+from onegrid.wms import taskqueue
+from onegrid.wms.matcher import order_groups, platform_choice, processors_for
+from onegrid.wms.models import Resource
+from onegrid.wms.settings import WmsSettings
+from onegrid.wms.status import JobStatus, PilotStatus
+from onegrid.wms.tables import Job, JobLogging, Pilot, Site
+
+# Task queues tried per request before giving up (each try is one indexed statement).
+MAX_TRIES_PER_REQUEST = 50
+
+
+@dataclass
+class Match:
+    job_id: int
+    description: dict[str, Any]
+    processors: int
+    platform: str  # "" when the job asks for none; else the (possibly container) platform
+    owner: str
+    owner_group: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"job_id": self.job_id, "description": self.description, "processors": self.processors,
+                "platform": self.platform, "owner": self.owner, "owner_group": self.owner_group}
+
+
+def site_banned(session: Session, site: str) -> bool:
+    return bool(session.scalar(sa.select(Site.banned).where(Site.name == site)))
+
+
+def match(session: Session, clock: Clock, rng: random.Random, resource: Resource, *, settings: WmsSettings,
+          source: str = "Matcher") -> Match | None:
+    """Take the best job `resource` can run, or None. Atomic across server replicas."""
+    if site_banned(session, resource.site):
+        return None
+    engine = session.get_bind().engine  # type: ignore[union-attr]
+    cache = taskqueue.cache_for(engine)
+    cache.refresh(session, clock.monotonic(), settings.tq_refresh_seconds)
+    candidates = cache.matching(resource)
+    if not any(candidates.values()):
+        return None
+    now = clock.now()
+    tries = 0
+    for group in order_groups(candidates, settings.group_shares, rng):
+        tqs = list(candidates[group])
+        rng.shuffle(tqs)
+        for tq_id in tqs:
+            tries += 1
+            if tries > MAX_TRIES_PER_REQUEST:
+                return None
+            job_id = taskqueue.take_job(session, tq_id)
+            if job_id is None:
+                cache.mark_empty(tq_id)
+                continue
+            spec = cache.specs[tq_id]
+            cores = processors_for(spec, resource)
+            row = session.execute(
+                sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.WAITING.value)
+                .values(status=JobStatus.MATCHED.value, minor_status="Assigned", site=resource.site,
+                        queue=resource.queue, pilot_id=resource.pilot_id, processors=cores, updated_at=now,
+                        heartbeat_at=now)
+                .returning(Job.description, Job.owner, Job.owner_group)
+            ).first()
+            if row is None:  # a stale queue entry (killed meanwhile): drop it, go on
+                continue
+            session.execute(sa.insert(JobLogging).values(
+                job_id=job_id, status=JobStatus.MATCHED.value, minor_status="Assigned", application_status="",
+                source=source, at=now))
+            if resource.pilot_id:
+                _pilot_seen(session, resource, now, matched=1)
+            return Match(job_id=job_id, description=json.loads(row.description), processors=cores,
+                         platform=platform_choice(spec, resource) or "", owner=row.owner, owner_group=row.owner_group)
+    return None
+
+
+def _pilot_seen(session: Session, resource: Resource, now: Any, matched: int = 0) -> None:
+    assert resource.pilot_id
+    updated = session.execute(
+        sa.update(Pilot).where(Pilot.id == resource.pilot_id)
+        .values(last_seen_at=now, status=PilotStatus.RUNNING.value, jobs_matched=Pilot.jobs_matched + matched)
+    ).rowcount
+    if not updated:
+        session.add(Pilot(id=resource.pilot_id, queue=resource.queue, site=resource.site, backend="external",
+                          backend_ref="", status=PilotStatus.RUNNING.value, submitted_at=now, last_seen_at=now,
+                          jobs_matched=matched))
+
+
