@@ -1,0 +1,58 @@
+"""`onegrid production`: submit a definition as written, status, list, stop, resume, extend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from onegrid.cli._common import output, print_json
+from onegrid.cli.job import JsonOpt, ServerOpt, TokenOpt, client
+from onegrid.errors import InvalidInput
+
+
+def register(app: typer.Typer) -> None:
+    prod_app = typer.Typer(help="Monte-Carlo productions.", no_args_is_help=True)
+    app.add_typer(prod_app, name="production")
+
+    @prod_app.command("submit")
+    def submit(ctx: typer.Context, definition: Path, server: str = ServerOpt, token: str = TokenOpt,
+               as_json: bool = JsonOpt) -> None:
+        """Submit a production definition (the JSON of the Belle II slide works as it is)."""
+        if not definition.is_file():
+            raise InvalidInput(f"{definition} does not exist")
+        result = client(ctx, server, token).submit_production(definition.read_bytes())
+        if as_json:
+            print_json(result)
+        else:
+            typer.echo(f"production {result['production_id']} {result['name']}: {len(result['jobs'])} jobs")
+
+    @prod_app.command("status")
+    def status(ctx: typer.Context, ref: str, server: str = ServerOpt, token: str = TokenOpt,
+               as_json: bool = JsonOpt) -> None:
+        st = client(ctx, server, token).production(ref)
+        if as_json:
+            print_json(st)
+            return
+        typer.echo(f"{st['name']} ({st['status']}): events {st['events_done']}/{st['events_total']}, "
+                   f"output {st['output_path']}")
+        output([{"status": k, "jobs": v} for k, v in sorted(st["jobs"].items())], ("status", "jobs"), as_json=False)
+
+    @prod_app.command("list")
+    def list_(ctx: typer.Context, server: str = ServerOpt, token: str = TokenOpt, as_json: bool = JsonOpt) -> None:
+        output(client(ctx, server, token).productions(),
+               ("production_id", "name", "group", "status", "release", "events_total"), as_json=as_json)
+
+    for action in ("stop", "resume"):
+        def _act(ctx: typer.Context, ref: str, server: str = ServerOpt, token: str = TokenOpt,
+                 _action: str = typer.Option(action, hidden=True)) -> None:
+            print_json(client(ctx, server, token).production_action(ref, _action))
+
+        prod_app.command(action, help=f"{action.capitalize()} a production.")(_act)
+
+    @prod_app.command("extend")
+    def extend(ctx: typer.Context, ref: str, run: int = typer.Option(..., "--run"),
+               stream: int = typer.Option(0, "--stream"), events: int = typer.Option(..., "--events"),
+               server: str = ServerOpt, token: str = TokenOpt) -> None:
+        """Add EVENTS events to a run and stream (new jobs continue the event numbering)."""
+        print_json(client(ctx, server, token).extend_production(ref, {str(run): {str(stream): events}}))
