@@ -147,7 +147,9 @@ class SiteDirector:
         token = mint(rt, wms.pilot_account, scopes=["compute.read", "compute.modify"],
                      lifetime=wms.pilot_token_lifetime)
         req = PilotRequest(pilot_id=pilot_id, queue=q, server=rt.settings.server_url, token=token,
-                           workdir=str(self.workdir()), idle_seconds=wms.pilot_idle_seconds)
+                           workdir=str(self.workdir()), idle_seconds=wms.pilot_idle_seconds,
+                           env={"ONEGRID_WMS__HEARTBEAT_SECONDS": str(wms.heartbeat_seconds),
+                                "ONEGRID_WMS__PILOT_POLL_SECONDS": str(wms.pilot_poll_seconds)})
         ref = backend.submit(req)
         with rt.transaction() as session:
             now = rt.clock.now()

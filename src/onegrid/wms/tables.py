@@ -52,7 +52,7 @@ class Job(Base):
     wall_seconds: Mapped[float] = mapped_column(sa.Float, default=0.0)
     memory_mb: Mapped[float] = mapped_column(sa.Float, default=0.0)
     kill_requested: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    output_sandbox: Mapped[str | None] = mapped_column(sa.String(64))
+    output_sandbox: Mapped[str | None] = mapped_column(sa.String(80))  # "SB:<sha256>"
     outputs: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON list of output files
     lease_owner: Mapped[str | None] = mapped_column(sa.String(64))
     lease_expires: Mapped[datetime | None] = mapped_column(UtcDateTime)

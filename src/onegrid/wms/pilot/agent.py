@@ -123,6 +123,9 @@ class Pilot:
                 except (Conflict, NotFound) as exc:
                     status = "Lost"
                     log.warning("job %s taken from this pilot: %s", job_id, exc)
+                except OneGridError as exc:  # the server failed; the watchdog will reschedule
+                    status = "Lost"
+                    log.warning("job %s could not be reported: %s", job_id, exc)
                 self._count(status)
                 if not self.cfg.keep_workdirs:
                     shutil.rmtree(rj.workdir, ignore_errors=True)

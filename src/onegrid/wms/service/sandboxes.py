@@ -43,6 +43,6 @@ def clean(session: Session, clock: Clock, settings: WmsSettings, limit: int = 10
     old = list(session.scalars(sa.select(Sandbox.sha256).where(Sandbox.last_used_at < cutoff).limit(limit)))
     if not old:
         return 0
-    session.execute(sa.update(Job).where(Job.output_sandbox.in_(old)).values(output_sandbox=None))
+    session.execute(sa.update(Job).where(Job.output_sandbox.in_([f"SB:{d}" for d in old])).values(output_sandbox=None))
     session.execute(sa.delete(Sandbox).where(Sandbox.sha256.in_(old)))
     return len(old)

@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.Column('wall_seconds', sa.Float(), nullable=False),
     sa.Column('memory_mb', sa.Float(), nullable=False),
     sa.Column('kill_requested', sa.Boolean(), nullable=False),
-    sa.Column('output_sandbox', sa.String(length=64), nullable=True),
+    sa.Column('output_sandbox', sa.String(length=80), nullable=True),
     sa.Column('outputs', sa.Text(), nullable=False),
     sa.Column('lease_owner', sa.String(length=64), nullable=True),
     sa.Column('lease_expires', onegrid.db.base.UtcDateTime(), nullable=True),
