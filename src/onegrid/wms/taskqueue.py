@@ -78,14 +78,18 @@ def dequeue(session: Session, job_ids: Sequence[int]) -> None:
         session.execute(sa.delete(TaskQueueJob).where(TaskQueueJob.job_id.in_(job_ids[start:start + 1000])))
 
 
+_TAKE = ("DELETE FROM wms_tq_jobs WHERE job_id = (SELECT job_id FROM wms_tq_jobs WHERE tq_id = :tq "
+         "ORDER BY priority DESC, job_id LIMIT 1{lock}) RETURNING job_id")
+TAKE_SQLITE = sa.text(_TAKE.format(lock=""))
+TAKE_POSTGRES = sa.text(_TAKE.format(lock=" FOR UPDATE SKIP LOCKED"))
+
+
 def take_job(session: Session, tq_id: int) -> int | None:
-    """Remove and return the best waiting job of one task queue (priority, then age)."""
-    sub = (sa.select(TaskQueueJob.job_id).where(TaskQueueJob.tq_id == tq_id)
-           .order_by(TaskQueueJob.priority.desc(), TaskQueueJob.job_id).limit(1))
-    if session.get_bind().dialect.name == "postgresql":
-        sub = sub.with_for_update(skip_locked=True)
-    stmt = sa.delete(TaskQueueJob).where(TaskQueueJob.job_id == sub.scalar_subquery()).returning(TaskQueueJob.job_id)
-    return session.execute(stmt).scalar()
+    """Remove and return the best waiting job of one task queue (priority, then age).
+    Plain SQL: this is the hot path of every pilot request."""
+    conn = session.connection()
+    stmt = TAKE_POSTGRES if conn.dialect.name == "postgresql" else TAKE_SQLITE
+    return conn.execute(stmt, {"tq": tq_id}).scalar()
 
 
 def waiting_per_queue(session: Session) -> dict[int, int]:
@@ -102,23 +106,32 @@ class TaskQueueCache:
         self.specs: dict[int, TaskQueueSpec] = {}
         self.max_id = 0
         self.nonempty: set[int] = set()
-        self.nonempty_at = float("-inf")
+        self.banned: set[str] = set()
+        self.refreshed_at = float("-inf")
+        self.stale = True
         self.memo: dict[tuple[object, ...], dict[str, list[int]]] = {}
 
-    def refresh(self, session: Session, monotonic: float, nonempty_ttl: float) -> None:
+    def refresh(self, session: Session, monotonic: float, ttl: float) -> None:
+        """Reload what other server replicas may have changed, at most every `ttl` seconds
+        (at once after this process changed it): new task queues, which ones have waiting
+        jobs, the banned sites."""
+        if not self.stale and monotonic - self.refreshed_at < ttl:
+            return
+        from onegrid.wms.tables import Site
+
         rows = list(session.scalars(sa.select(TaskQueue).where(TaskQueue.id > self.max_id)))
-        nonempty = None
-        if monotonic - self.nonempty_at > nonempty_ttl:
-            nonempty = set(session.scalars(sa.select(TaskQueueJob.tq_id).distinct()))
+        nonempty = set(session.scalars(sa.select(TaskQueueJob.tq_id).distinct()))
+        banned = set(session.scalars(sa.select(Site.name).where(Site.banned.is_(True))))
         with self.lock:
+            self.banned = banned
+            self.refreshed_at = monotonic
+            self.stale = False
             for row in rows:
                 self.specs[row.id] = _spec_of(row)
                 self.max_id = max(self.max_id, row.id)
             if rows:
                 self.memo.clear()
-            if nonempty is not None:
-                self.nonempty = nonempty
-                self.nonempty_at = monotonic
+            self.nonempty = nonempty
 
     def matching(self, resource: Resource) -> dict[str, list[int]]:
         key = (resource.site, resource.platform, tuple(resource.container_platforms), tuple(sorted(resource.tags)),
@@ -138,6 +151,12 @@ class TaskQueueCache:
     def mark_nonempty(self, tq_ids: Sequence[int]) -> None:
         with self.lock:
             self.nonempty.update(tq_ids)
+            if any(t not in self.specs for t in tq_ids):
+                self.stale = True
+
+    def invalidate(self) -> None:
+        with self.lock:
+            self.stale = True
 
 
 _CACHES: weakref.WeakKeyDictionary[sa.Engine, TaskQueueCache] = weakref.WeakKeyDictionary()

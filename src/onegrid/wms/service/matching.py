@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onegrid.clock import Clock
+from onegrid.db.base import UtcDateTime
 from onegrid.wms import taskqueue
 from onegrid.wms.matcher import order_groups, platform_choice, processors_for
 from onegrid.wms.models import Resource
 from onegrid.wms.settings import WmsSettings
-from onegrid.wms.status import JobStatus, PilotStatus
-from onegrid.wms.tables import Job, JobLogging, Pilot, Site
+from onegrid.wms.status import PilotStatus
+from onegrid.wms.tables import Pilot, Site
 
 # Task queues tried per request before giving up (each try is one indexed statement).
 MAX_TRIES_PER_REQUEST = 50
@@ -36,6 +37,17 @@ class Match:
                 "platform": self.platform, "owner": self.owner, "owner_group": self.owner_group}
 
 
+_ASSIGN = sa.text(
+    "UPDATE wms_jobs SET status = 'Matched', minor_status = 'Assigned', site = :site, queue = :queue, "
+    "pilot_id = :pilot, processors = :cores, updated_at = :now, heartbeat_at = :now "
+    "WHERE id = :id AND status = 'Waiting' RETURNING description, owner, owner_group"
+).bindparams(sa.bindparam("now", type_=UtcDateTime()))
+_LOG = sa.text(
+    "INSERT INTO wms_job_logging (job_id, status, minor_status, application_status, source, at) "
+    "VALUES (:id, 'Matched', 'Assigned', '', :source, :now)"
+).bindparams(sa.bindparam("now", type_=UtcDateTime()))
+
+
 def site_banned(session: Session, site: str) -> bool:
     return bool(session.scalar(sa.select(Site.banned).where(Site.name == site)))
 
@@ -43,11 +55,11 @@ def site_banned(session: Session, site: str) -> bool:
 def match(session: Session, clock: Clock, rng: random.Random, resource: Resource, *, settings: WmsSettings,
           source: str = "Matcher") -> Match | None:
     """Take the best job `resource` can run, or None. Atomic across server replicas."""
-    if site_banned(session, resource.site):
-        return None
     engine = session.get_bind().engine  # type: ignore[union-attr]
     cache = taskqueue.cache_for(engine)
     cache.refresh(session, clock.monotonic(), settings.tq_refresh_seconds)
+    if resource.site in cache.banned:
+        return None
     candidates = cache.matching(resource)
     if not any(candidates.values()):
         return None
@@ -66,18 +78,12 @@ def match(session: Session, clock: Clock, rng: random.Random, resource: Resource
                 continue
             spec = cache.specs[tq_id]
             cores = processors_for(spec, resource)
-            row = session.execute(
-                sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.WAITING.value)
-                .values(status=JobStatus.MATCHED.value, minor_status="Assigned", site=resource.site,
-                        queue=resource.queue, pilot_id=resource.pilot_id, processors=cores, updated_at=now,
-                        heartbeat_at=now)
-                .returning(Job.description, Job.owner, Job.owner_group)
-            ).first()
+            conn = session.connection()
+            row = conn.execute(_ASSIGN, {"site": resource.site, "queue": resource.queue, "pilot": resource.pilot_id,
+                                         "cores": cores, "now": now, "id": job_id}).first()
             if row is None:  # a stale queue entry (killed meanwhile): drop it, go on
                 continue
-            session.execute(sa.insert(JobLogging).values(
-                job_id=job_id, status=JobStatus.MATCHED.value, minor_status="Assigned", application_status="",
-                source=source, at=now))
+            conn.execute(_LOG, {"id": job_id, "source": source[:64], "now": now})
             if resource.pilot_id:
                 _pilot_seen(session, resource, now, matched=1)
             return Match(job_id=job_id, description=json.loads(row.description), processors=cores,

@@ -23,6 +23,9 @@ def set_banned(session: Session, clock: Clock, site: str, *, banned: bool, reaso
     else:
         row.banned, row.reason, row.changed_by, row.changed_at = banned, reason, by, now
     session.flush()
+    from onegrid.wms import taskqueue
+
+    taskqueue.cache_for(session.get_bind().engine).invalidate()  # type: ignore[union-attr]
     return site_dict(row)
 
 
