@@ -92,35 +92,68 @@ def bench_match(rt: Runtime, total: int) -> dict[str, Any]:
             "first_10pct_matches_per_s": round((total // 10) / first_10pct) if first_10pct else None}
 
 
-def bench_http_match(rt: Runtime, total: int, clients: int) -> dict[str, Any]:
-    import socket
+JDL = ('Executable = "python"; Arguments = "-m evtgen --events 10 --out x"; JobName = "bench_{i}"; '
+       'CPUTime = 3600; Priority = {p}; Site = "SITE-{s:03d}"; JobType = "User";')
 
+
+class LoopbackServer:
+    """The real app on a loopback port (uvicorn in a thread), with a pilot and a user token."""
+
+    def __init__(self, rt: Runtime) -> None:
+        import socket
+
+        import uvicorn
+
+        from onegrid.api import create_app
+        from onegrid.iam import service as iam
+        from onegrid.iam.issuer import mint
+        from onegrid.iam.tables import AccountType
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        rt.settings.server_url = self.url = f"http://127.0.0.1:{self.port}"
+        suffix = uuid.uuid4().hex[:6]
+        with rt.transaction() as s:
+            iam.create_account(s, rt.clock, f"pilot{suffix}", AccountType.SERVICE)
+            iam.create_account(s, rt.clock, f"user{suffix}", AccountType.USER)
+        self.pilot_token = mint(rt, f"pilot{suffix}", scopes=["compute.read", "compute.modify"])
+        self.user_token = mint(rt, f"user{suffix}", scopes=["compute.create", "compute.read"], groups=["/belle"])
+        self.server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def bench_http_submit(srv: LoopbackServer, n: int, batch: int) -> dict[str, Any]:
+    """The same JDL text DiracX gets, in JSON lists of `batch` JDLs per request."""
     import httpx
-    import uvicorn
 
-    from onegrid.api import create_app
-    from onegrid.iam import service as iam
-    from onegrid.iam.issuer import mint
-    from onegrid.iam.tables import AccountType
+    jdls = [JDL.format(i=i, p=i % 5, s=i % SITES) for i in range(n)]
+    with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.user_token}"}, timeout=300) as h:
+        t0 = time.perf_counter()
+        for start in range(0, n, batch):
+            r = h.post("/wms/jobs", json=jdls[start:start + batch])
+            assert r.status_code == 201, r.text
+        dt = time.perf_counter() - t0
+    return {"jobs": n, "batch": batch, "seconds": round(dt, 2), "jobs_per_s": round(n / dt),
+            "transport": "HTTP on loopback (uvicorn, httpx)"}
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    rt.settings.server_url = f"http://127.0.0.1:{port}"
-    with rt.transaction() as s:
-        iam.create_account(s, rt.clock, f"pilot{uuid.uuid4().hex[:6]}", AccountType.SERVICE)
-        name = s.scalars(sa.text("SELECT name FROM accounts WHERE name LIKE 'pilot%'")).first()
-    token = mint(rt, name, scopes=["compute.read", "compute.modify"])
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+
+def bench_http_match(srv: LoopbackServer, total: int, clients: int) -> dict[str, Any]:
+    import httpx
+
     counts = [0] * clients
     per = total // clients
 
     def worker(k: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as h:
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.pilot_token}"}) as h:
             for i in range(per):
                 site = f"SITE-{(k * 7 + i) % SITES:03d}"
                 r = h.post("/wms/match", json={"site": site, "queue": "q"})
@@ -134,8 +167,6 @@ def bench_http_match(rt: Runtime, total: int, clients: int) -> dict[str, Any]:
     for t in threads:
         t.join()
     dt = time.perf_counter() - t0
-    server.should_exit = True
-    thread.join(timeout=10)
     return {"requests": per * clients, "matched": sum(counts), "clients": clients, "seconds": round(dt, 2),
             "requests_per_s": round(per * clients / dt)}
 
@@ -146,7 +177,13 @@ def run_one(url: str, data: Path, n: int, tqs: int, batch: int, http_matches: in
         descs = descriptions(n + http_matches, tqs)
         out: dict[str, Any] = {"submit": bench_submit(rt, descs, batch)}
         if http_matches:
-            out["http_match"] = bench_http_match(rt, http_matches, clients=4)
+            srv = LoopbackServer(rt)
+            try:
+                out["http_submit_jdl_batch_1000"] = bench_http_submit(srv, 10 * http_matches // 4, 1000)
+                out["http_submit_jdl_batch_20"] = bench_http_submit(srv, http_matches // 2, 20)
+                out["http_match"] = bench_http_match(srv, http_matches, clients=4)
+            finally:
+                srv.stop()
         out["match"] = bench_match(rt, n)
         return out
     finally:

@@ -4,6 +4,7 @@ and the public shapes of jobs, sites and queues."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -114,7 +115,7 @@ class JobDescription(BaseModel):
         return max(self.max_number_of_processors or self.number_of_processors or self.min_processors,
                    self.min_processors)
 
-    @property
+    @cached_property
     def all_tags(self) -> list[str]:
         from onegrid.wms.resource_tag import parse_resource_tag
 
@@ -123,7 +124,7 @@ class JobDescription(BaseModel):
             tags += parse_resource_tag(self.resource_tag).tags
         return sorted(set(tags))
 
-    @property
+    @cached_property
     def all_platforms(self) -> list[str]:
         from onegrid.wms.resource_tag import parse_resource_tag
 

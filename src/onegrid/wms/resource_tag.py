@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from onegrid.errors import InvalidInput
 
@@ -17,10 +18,11 @@ _PLATFORM = re.compile(r"^(EL|SL|CC|CentOS|Alma|Rocky|Ubuntu|Debian)\d+$", re.IG
 
 @dataclass(frozen=True)
 class ResourceTag:
-    tags: list[str]
-    platforms: list[str]
+    tags: tuple[str, ...]
+    platforms: tuple[str, ...]
 
 
+@lru_cache(maxsize=1024)
 def parse_resource_tag(text: str) -> ResourceTag:
     tags: list[str] = []
     platforms: list[str] = []
@@ -35,4 +37,4 @@ def parse_resource_tag(text: str) -> ResourceTag:
             raise InvalidInput(f"ResourceTag: item {item!r} is neither a tag nor platforms like EL7orEL8")
         else:
             tags.append(item)
-    return ResourceTag(tags=tags, platforms=platforms)
+    return ResourceTag(tags=tuple(tags), platforms=tuple(platforms))

@@ -70,7 +70,8 @@ def ensure_task_queues(session: Session, specs: Sequence[TaskQueueSpec], now: da
 def enqueue(session: Session, entries: Sequence[tuple[int, int, int]]) -> None:
     """Put waiting jobs in their task queues: (job_id, tq_id, priority)."""
     if entries:
-        session.execute(sa.insert(TaskQueueJob), [{"job_id": j, "tq_id": t, "priority": p} for j, t, p in entries])
+        session.connection().execute(TaskQueueJob.__table__.insert(),
+                                     [{"job_id": j, "tq_id": t, "priority": p} for j, t, p in entries])
 
 
 def dequeue(session: Session, job_ids: Sequence[int]) -> None:

@@ -28,7 +28,7 @@ from onegrid.wms.status import FINAL, TRANSITIONS, JobStatus, check_transition
 
 def test_belle_resource_tag_means_multicore_and_el7_or_el8() -> None:
     tag = parse_resource_tag("MultiCore,EL7orEL8")
-    assert tag.tags == ["MultiCore"] and tag.platforms == ["EL7", "EL8"]
+    assert tag.tags == ("MultiCore",) and tag.platforms == ("EL7", "EL8")
     d = JobDescription.model_validate({"Executable": "x", "ResourceTag": "MultiCore,EL7orEL8"})
     spec = spec_for(d, "/belle")
     assert spec.min_processors == 2 and spec.platforms == ("EL7", "EL8") and spec.tags == ("MultiCore",)

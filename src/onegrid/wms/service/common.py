@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.clock import utc
 from onegrid.errors import NotFound
 from onegrid.wms.models import JobDescription, JobPublic
 from onegrid.wms.status import FINAL, JobStatus, check_transition
@@ -29,10 +30,29 @@ def activity_of(job_type: str) -> str:
     return ACTIVITIES.get(job_type, "user")
 
 
+_LOG_COLUMNS = ("job_id", "status", "minor_status", "application_status", "source", "at")
+
+
 def log_rows(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert logging rows with the driver's executemany: submissions log three rows per
+    job, and SQLAlchemy's per-row parameter processing would cost more than the insert."""
     rows = list(rows)
-    if rows:
-        session.execute(sa.insert(JobLogging), rows)
+    if not rows:
+        return
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {JobLogging.__tablename__} ({', '.join(_LOG_COLUMNS)}) "
+           f"VALUES ({', '.join([mark] * len(_LOG_COLUMNS))})")
+    # UtcDateTime stores naive UTC; the rows carry aware datetimes from the clock.
+    naive: dict[datetime, datetime] = {}
+    params = []
+    for r in rows:
+        at = r["at"]
+        if at not in naive:
+            naive[at] = utc(at).replace(tzinfo=None)
+        params.append((r["job_id"], str(r["status"]), r["minor_status"], r["application_status"], r["source"],
+                       naive[at]))
+    conn.exec_driver_sql(sql, params)
 
 
 def log_row(job_id: int, status: str, minor: str, source: str, at: datetime, app: str = "") -> dict[str, Any]:

@@ -48,7 +48,7 @@ def submit(session: Session, clock: Clock, descriptions: Sequence[JobDescription
             "reschedules": 0, "production_id": production_id, "submitted_at": now, "updated_at": now,
             "cpu_seconds": 0.0, "wall_seconds": 0.0, "memory_mb": 0.0, "kill_requested": False, "outputs": "[]",
         })
-    ids = list(session.scalars(sa.insert(Job).returning(Job.id, sort_by_parameter_order=True), rows))
+    ids = _insert_jobs(session, rows)
     logs: list[dict[str, Any]] = []
     entries: list[tuple[int, int, int]] = []
     for job_id, d, spec in zip(ids, descriptions, specs, strict=True):
@@ -61,6 +61,21 @@ def submit(session: Session, clock: Clock, descriptions: Sequence[JobDescription
     taskqueue.enqueue(session, entries)
     taskqueue.cache_for(session.get_bind().engine).mark_nonempty(list({t for _, t, _ in entries}))  # type: ignore[union-attr]
     return ids
+
+
+def _insert_jobs(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert job rows and return their ids in order. SQLite: this transaction holds the
+    write lock (BEGIN IMMEDIATE), so ids after the current maximum are ours to give, and
+    one executemany beats RETURNING row by row. PostgreSQL: batched RETURNING."""
+    table = Job.__table__
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        first = (conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
+        for i, row in enumerate(rows):
+            row["id"] = first + i
+        conn.execute(table.insert(), rows)
+        return list(range(first, first + len(rows)))
+    return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
 
 
 def _to_task_queues(session: Session, jobs: Sequence[tuple[int, JobDescription, str, list[str] | None]],
