@@ -10,33 +10,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.catalog.errors import (
+    DIDAlreadyExists,
+    DIDNotFound,
+    FileConsistencyMismatch,
+    UnsupportedOperation,
+)
 from onegrid.catalog.scopes import ScopeNotFound
 from onegrid.catalog.tables import DID, TYPED_META, Content, DIDType, Scope
 from onegrid.clock import Clock
-from onegrid.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from onegrid.errors import AlreadyExists, InvalidInput, NotFound
 
 DID_NAME = re.compile(r"^[A-Za-z0-9_.\-/:+=]{1,255}$")
 CHUNK = 5000  # rows per IN (...) list: under every database's bound-parameter limit
 
 
-class DIDNotFound(NotFound):
-    code = "DID_NOT_FOUND"
-    rucio_class = "DataIdentifierNotFound"
 
 
-class DIDAlreadyExists(AlreadyExists):
-    code = "DID_ALREADY_EXISTS"
-    rucio_class = "DataIdentifierAlreadyExists"
-
-
-class FileConsistencyMismatch(Conflict):
-    code = "FILE_CONSISTENCY_MISMATCH"
-    rucio_class = "FileConsistencyMismatch"
-
-
-class UnsupportedOperation(Conflict):
-    code = "UNSUPPORTED_OPERATION"
-    rucio_class = "UnsupportedOperation"
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

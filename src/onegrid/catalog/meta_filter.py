@@ -13,13 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from onegrid.errors import InvalidInput
-
-
-class InvalidFilter(InvalidInput):
-    code = "INVALID_DID_FILTER"
-    rucio_class = "DIDFilterSyntaxError"
-
+from onegrid.catalog.errors import InvalidFilter
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte")
 _SYMBOL_TO_OP = {"<=": "lte", ">=": "gte", "==": "eq", "!=": "ne", "<": "lt", ">": "gt", "=": "eq"}

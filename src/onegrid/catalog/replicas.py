@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.catalog import dids as did_ops
 from onegrid.catalog import paths, rses
+from onegrid.catalog.errors import ReplicaAlreadyExists, ReplicaNotFound, RSEUnavailable
 from onegrid.catalog.tables import (
     DID,
     RSE,
@@ -23,23 +24,7 @@ from onegrid.catalog.tables import (
     RSEType,
 )
 from onegrid.clock import Clock
-from onegrid.errors import AlreadyExists, InvalidInput, NotFound
-
-
-class ReplicaNotFound(NotFound):
-    code = "REPLICA_NOT_FOUND"
-    rucio_class = "ReplicaNotFound"
-
-
-class ReplicaAlreadyExists(AlreadyExists):
-    code = "REPLICA_ALREADY_EXISTS"
-    rucio_class = "Duplicate"
-
-
-class RSEUnavailable(InvalidInput):
-    code = "RSE_UNAVAILABLE"
-    rucio_class = "ResourceTemporaryUnavailable"
-
+from onegrid.errors import InvalidInput, NotFound
 
 # Allowed state changes (one table, checked in one place). The rules engine and the
 # reaper move replicas through COPYING and BEING_DELETED; people declare BAD.

@@ -16,17 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from onegrid.errors import InvalidInput, NotFound
-
-
-class InvalidRSEExpression(InvalidInput):
-    code = "INVALID_RSE_EXPRESSION"
-    rucio_class = "InvalidRSEExpression"
-
-
-class RSEExpressionMatchesNothing(NotFound):
-    code = "RSE_EXPRESSION_EMPTY"
-    rucio_class = "InvalidRSEExpression"
+from onegrid.catalog.errors import InvalidRSEExpression, RSEExpressionMatchesNothing
 
 
 @dataclass(frozen=True)

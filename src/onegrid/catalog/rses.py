@@ -10,21 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onegrid.catalog import paths
+from onegrid.catalog.errors import RSENotFound, RSEProtocolNotFound
 from onegrid.catalog.rse_expression import RSEView, evaluate
 from onegrid.catalog.tables import RSE, RSEAttribute, RSEDistance, RSELimit, RSEProtocol, RSEType, RSEUsage
 from onegrid.clock import Clock
 from onegrid.errors import AlreadyExists, InvalidInput, NotFound
-
-
-class RSENotFound(NotFound):
-    code = "RSE_NOT_FOUND"
-    rucio_class = "RSENotFound"
-
-
-class RSEProtocolNotFound(NotFound):
-    code = "RSE_PROTOCOL_NOT_FOUND"
-    rucio_class = "RSEProtocolNotSupported"
-
 
 RSE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RSE_SETTABLE = ("rse_type", "deterministic", "volatile", "staging_area", "availability_read",

@@ -7,17 +7,14 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.catalog.errors import ScopeNotFound
 from onegrid.catalog.tables import Scope
 from onegrid.clock import Clock
-from onegrid.errors import AlreadyExists, InvalidInput, NotFound
+from onegrid.errors import AlreadyExists, InvalidInput
 from onegrid.iam.service import get_account
 
 SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
-
-class ScopeNotFound(NotFound):
-    code = "SCOPE_NOT_FOUND"
-    rucio_class = "ScopeNotFound"
 
 
 def add_scope(session: Session, clock: Clock, scope: str, account: str) -> Scope:
