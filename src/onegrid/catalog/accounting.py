@@ -74,16 +74,35 @@ def add_account_usage(session: Session, clock: Clock, account: str, rse_id: int,
 
 
 def local_usage(session: Session, account: str, rse_name: str | None = None) -> list[dict[str, Any]]:
+    """Per RSE where the account has a limit or usage: bytes used, the limit, what is left."""
     limits = local_limits(session, account)
-    query = (sa.select(RSE.name, RSE.id, AccountUsage.files, AccountUsage.bytes)
-             .join(RSE, RSE.id == AccountUsage.rse_id).where(AccountUsage.account == account).order_by(RSE.name))
-    if rse_name:
-        query = query.where(RSE.name == rse_name)
+    used = {name: (rse_id, files, nbytes) for name, rse_id, files, nbytes in session.execute(
+        sa.select(RSE.name, RSE.id, AccountUsage.files, AccountUsage.bytes)
+        .join(RSE, RSE.id == AccountUsage.rse_id).where(AccountUsage.account == account))}
+    ids = dict(session.execute(sa.select(RSE.name, RSE.id).where(RSE.name.in_(limits.keys()))).all())
     out = []
-    for name, rse_id, files, nbytes in session.execute(query):
+    for name in sorted(limits.keys() | used.keys()):
+        if rse_name and name != rse_name:
+            continue
+        rse_id, files, nbytes = used.get(name, (ids.get(name), 0, 0))
         limit = limits.get(name)
         out.append({"rse": name, "rse_id": str(rse_id), "files": files, "bytes": nbytes, "bytes_limit": limit,
                     "bytes_remaining": None if limit is None else limit - nbytes})
+    return out
+
+
+def global_usage(session: Session, account: str) -> list[dict[str, Any]]:
+    """Per expression limit: the account's usage summed over the RSEs it selects."""
+    used = {name: (files, nbytes) for name, files, nbytes in session.execute(
+        sa.select(RSE.name, AccountUsage.files, AccountUsage.bytes)
+        .join(RSE, RSE.id == AccountUsage.rse_id).where(AccountUsage.account == account))}
+    out = []
+    for expression, limit in sorted(global_limits(session, account).items()):
+        selected = rses.resolve_expression(session, expression, allow_empty=True)
+        files = sum(used.get(n, (0, 0))[0] for n in selected)
+        nbytes = sum(used.get(n, (0, 0))[1] for n in selected)
+        out.append({"rse_expression": expression, "files": files, "bytes": nbytes, "bytes_limit": limit,
+                    "bytes_remaining": limit - nbytes})
     return out
 
 

@@ -2,7 +2,7 @@
 
 Pure functions: the storage client, the transfer tool and the catalogue call them alike.
 - `hash`: Rucio's default, `/<scope>/<md5[0:2]>/<md5[2:4]>/<name>` with md5 of `scope:name`
-  (user scopes `user.jdoe` become `user/jdoe`, as Rucio does).
+  (user and group scopes `user.jdoe` become `user/jdoe`, as Rucio does).
 - `identity`: the LFN is the path (Belle II's `/belle/...` names); a name without a
   leading slash is put under its scope.
 """
@@ -23,8 +23,9 @@ ALGORITHM_ATTRIBUTE = "lfn2pfn_algorithm"
 
 
 def _scope_dir(scope: str) -> str:
-    if scope.startswith(("user.", "group.")):
-        return scope.replace(".", "/", 1)
+    # As Rucio: user and group scopes become directories at every dot.
+    if scope.startswith(("user", "group")):
+        return scope.replace(".", "/")
     return scope
 
 

@@ -293,3 +293,24 @@ def metalink(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
         parts.append(" </file>\n")
         yield "".join(parts)
     yield "</metalink>\n"
+
+
+def dataset_replicas(session: Session, scope: str, name: str) -> list[dict[str, Any]]:
+    """Per RSE, how much of a dataset (or of the datasets below a container) is there."""
+    _files, datasets = did_ops.datasets_below(session, [(scope, name)])
+    out = []
+    for ds, dn in datasets:
+        length, total = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Content.bytes), 0))
+                                        .where(Content.scope == ds, Content.name == dn)).one()
+        rows = session.execute(
+            sa.select(RSE.id, RSE.name, sa.func.count(), sa.func.coalesce(sa.func.sum(Replica.bytes), 0))
+            .select_from(Content)
+            .join(Replica, sa.and_(Replica.scope == Content.child_scope, Replica.name == Content.child_name))
+            .join(RSE, RSE.id == Replica.rse_id)
+            .where(Content.scope == ds, Content.name == dn, Replica.state == ReplicaState.AVAILABLE)
+            .group_by(RSE.id, RSE.name).order_by(RSE.name))
+        for rse_id, rse_name, n, nbytes in rows:
+            out.append({"scope": ds, "name": dn, "rse": rse_name, "rse_id": str(rse_id), "length": length,
+                        "bytes": int(total), "available_length": n, "available_bytes": int(nbytes),
+                        "state": "AVAILABLE" if n == length else "UNAVAILABLE"})
+    return out

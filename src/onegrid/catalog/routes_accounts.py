@@ -22,8 +22,8 @@ router = APIRouter(tags=["rucio: accounts"])
 
 
 @router.get("/ping")
-def ping() -> dict[str, str]:
-    return {"version": onegrid.__version__}
+def ping(runtime: RuntimeDep) -> dict[str, str]:
+    return {"version": runtime.settings.catalog.rucio_api_version, "onegrid": onegrid.__version__}
 
 
 @router.get("/auth/userpass")
@@ -106,6 +106,19 @@ def list_scopes(principal: CurrentPrincipal, session: SessionDep) -> Response:
     return json_response([s.scope for s in scopes.list_scopes(session)])
 
 
+@router.get("/scopes/owner")
+def list_scope_owners(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    return json_response([{"scope": s.scope, "account": s.account} for s in scopes.list_scopes(session)])
+
+
+@router.put("/scopes/{account}/{scope}")
+def set_scope_owner(account: str, scope: str, principal: CurrentPrincipal, session: SessionDep) -> Response:
+    principal.require_root("change scope owners")
+    iam.get_account(session, account)
+    scopes.get_scope(session, scope).account = account
+    return created()
+
+
 @router.get("/accounts/{account}/scopes")
 @router.get("/accounts/{account}/scopes/")
 def list_account_scopes(account: str, principal: CurrentPrincipal, session: SessionDep) -> Response:
@@ -174,3 +187,8 @@ def set_global_limit(account: str, rse_expression: str, principal: CurrentPrinci
 @router.get("/accounts/{account}/usage/local/{rse}")
 def get_local_usage(account: str, principal: CurrentPrincipal, runtime: RuntimeDep, rse: str | None = None) -> Response:
     return stream(runtime, lambda s: accounting.local_usage(s, account, rse))
+
+
+@router.get("/accounts/{account}/usage/global")
+def get_global_usage(account: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
+    return stream(runtime, lambda s: accounting.global_usage(s, account))

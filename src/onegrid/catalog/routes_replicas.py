@@ -15,6 +15,7 @@ from onegrid.catalog.rest_common import (
     ok,
     require,
     require_scope_writer,
+    split_scope_name,
     stream,
 )
 from onegrid.deps import RuntimeDep, SessionDep
@@ -111,6 +112,18 @@ def declare_bad_dids(principal: CurrentPrincipal, runtime: RuntimeDep, session: 
 def list_bad(request: Request, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
     rse = request.query_params.get("rse")
     return stream(runtime, lambda s: replicas.list_bad(s, rse))
+
+
+@router.post("/replicas/datasets_bulk")
+def dataset_replicas_bulk(principal: CurrentPrincipal, runtime: RuntimeDep, body: Any = Depends(json_body)) -> Response:
+    wanted = require(body, "dids", list)
+    return stream(runtime, lambda s: (r for d in wanted for r in replicas.dataset_replicas(s, d["scope"], d["name"])))
+
+
+@router.get("/replicas/{scope_name:path}/datasets")
+def dataset_replicas(scope_name: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
+    scope, name = split_scope_name(scope_name)
+    return stream(runtime, lambda s: replicas.dataset_replicas(s, scope, name))
 
 
 @router.post("/traces")

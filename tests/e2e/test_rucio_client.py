@@ -1,0 +1,115 @@
+"""The stock `rucio` client from PyPI (rucio-clients, CLI and Python API) against a live
+OneGrid server: password login, scopes, DIDs, metadata, RSEs, expressions, replicas."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RUCIO = Path(sys.executable).parent / "rucio"
+pytestmark = pytest.mark.skipif(not RUCIO.exists() and not os.environ.get("CI"), reason="rucio-clients not installed")
+
+
+@pytest.fixture
+def rucio(live_server, tmp_path: Path) -> Callable[..., str]:  # type: ignore[no-untyped-def]
+    """Run the stock `rucio` CLI as root (password login) and return its output."""
+    cfg = tmp_path / "rucio.cfg"
+    cfg.write_text(
+        "[client]\n"
+        f"rucio_host = {live_server.url}\nauth_host = {live_server.url}\n"
+        "auth_type = userpass\nusername = root\npassword = root-password\naccount = root\n"
+        f"request_retries = 1\nauth_token_file_path = {tmp_path / 'token'}\n"
+    )
+    env = {**os.environ, "RUCIO_CONFIG": str(cfg), "HOME": str(tmp_path)}
+
+    def run(*args: str, ok: bool = True) -> str:
+        proc = subprocess.run([str(RUCIO), *args], capture_output=True, text=True, env=env, timeout=60)
+        if ok:
+            assert proc.returncode == 0, f"rucio {' '.join(args)}: {proc.stdout}{proc.stderr}"
+        return proc.stdout + proc.stderr
+
+    run.env = env  # type: ignore[attr-defined]
+    return run
+
+
+def _api(env: dict[str, str], code: str) -> object:
+    """Run Python code using `rucio.client.Client()` in a subprocess; it prints JSON."""
+    proc = subprocess.run([sys.executable, "-c", "import json\nfrom rucio.client import Client\nc = Client()\n" + code],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_stock_rucio_cli_and_client_work_against_onegrid(rucio) -> None:  # type: ignore[no-untyped-def]
+    assert "account    : root" in rucio("whoami")
+    assert "41" in rucio("ping")
+    # RSEs, attributes, expressions
+    for rse in ("KEK-DISK", "DESY-DISK", "BNL-TAPE"):
+        rucio("rse", "add", rse)
+    for rse, country, tier in (("KEK-DISK", "JP", "0"), ("DESY-DISK", "DE", "1"), ("BNL-TAPE", "US", "1")):
+        rucio("rse", "attribute", "set", rse, "--key", "country", "--value", country)
+        rucio("rse", "attribute", "set", rse, "--key", "tier", "--value", tier)
+        rucio("rse", "protocol", "add", rse, "--hostname", f"{rse.lower()}.example", "--scheme", "https",
+              "--prefix", "/grid", "--port", "8443")
+    rucio("rse", "attribute", "set", "BNL-TAPE", "--key", "site", "--value", "BNL")
+    attrs = rucio("rse", "attribute", "list", "KEK-DISK")
+    assert "country: JP" in attrs and "tier: 0" in attrs
+    listed = rucio("rse", "list", "--rses", "tier=1&country=DE|KEK-DISK").split()
+    assert listed == ["DESY-DISK", "KEK-DISK"]
+    assert rucio("rse", "list", "--rses", "tier<1").split() == ["KEK-DISK"]
+    assert "RSE expression is considered invalid" in rucio("rse", "list", "--rses", "tier=1&(", ok=False)
+    assert "distance=3" in (rucio("rse", "distance", "set", "KEK-DISK", "DESY-DISK", "--distance", "3")
+                            + rucio("rse", "distance", "show", "KEK-DISK", "DESY-DISK"))
+    shown_rse = rucio("rse", "show", "KEK-DISK")
+    assert "hostname: kek-disk.example" in shown_rse and "lfn2pfn_algorithm: hash" in shown_rse
+    # scopes
+    rucio("scope", "add", "belle", "--account", "root")
+    assert "belle" in rucio("scope", "list")
+    # replicas through the Python client API
+    env = rucio.env
+    files = [{"scope": "belle", "name": f"f{i}.root", "bytes": 100 + i, "adler32": "0badcafe",
+              "meta": {"run_number": i, "datatype": "mdst"}} for i in range(6)]
+    assert _api(env, f"print(json.dumps(c.add_replicas('KEK-DISK', {files!r})))") is True
+    assert _api(env, f"print(json.dumps(c.add_replicas('BNL-TAPE', {files[:2]!r})))") is True
+    # collections, attach, contents
+    rucio("did", "add", "belle:ds1", "--type", "dataset")
+    rucio("did", "add", "belle:cont1", "--type", "container")
+    rucio("did", "content", "add", *[f"belle:f{i}.root" for i in range(4)], "--to-did", "belle:ds1")
+    rucio("did", "content", "add", "belle:ds1", "--to-did", "belle:cont1")
+    assert "belle:ds1" in rucio("did", "content", "list", "belle:cont1")
+    shown = " ".join(rucio("did", "show", "belle:ds1").split())
+    assert "length: 4" in shown and "type: DATASET" in shown
+    # metadata and filters
+    rucio("did", "metadata", "set", "belle:f1.root", "--key", "events", "--value", "500")
+    rucio("did", "metadata", "set", "belle:f1.root", "--key", "beam", "--value", "cosmic")
+    meta = rucio("did", "metadata", "list", "belle:f1.root")
+    assert "events:" in meta and "500" in meta and "cosmic" in meta and "run_number:" in meta
+    found = rucio("did", "list", "belle:*", "--filter", "type=file,run_number>=2,run_number<4")
+    assert "belle:f2.root" in found and "belle:f3.root" in found and "belle:f1.root" not in found
+    assert "belle:f1.root" in rucio("did", "list", "belle:*", "--filter", "type=file,beam=cosmic")
+    assert "belle:cont1" in rucio("did", "list", "belle:*", "--filter", "run_number>=100;name=cont*")
+    assert "belle:ds1" not in rucio("did", "list", "belle:*", "--filter", "name=cont*")
+    # replica listings
+    reps = rucio("replica", "list", "file", "belle:ds1")
+    assert "f0.root" in reps and "f3.root" in reps and "KEK-DISK: https://kek-disk.example:8443/grid/belle/" in reps
+    pfns = rucio("replica", "list", "file", "belle:cont1", "--pfns").split()
+    assert len(pfns) == 6 and all(p.startswith("https://") for p in pfns)
+    assert "<metalink" in rucio("replica", "list", "file", "belle:ds1", "--metalink")
+    assert "KEK-DISK" in rucio("replica", "list", "dataset", "belle:ds1")
+    listed = _api(env, "print(json.dumps(list(c.list_replicas([{'scope': 'belle', 'name': 'ds1'}],"
+                       " client_location={'site': 'BNL'}))))")
+    assert [f["name"] for f in listed] == ["f0.root", "f1.root", "f2.root", "f3.root"]  # type: ignore[index,union-attr]
+    assert list(listed[0]["rses"]) == ["BNL-TAPE", "KEK-DISK"]  # type: ignore[index]
+    files_api = _api(env, "print(json.dumps(list(c.list_files('belle', 'cont1'))))")
+    assert sorted(f["name"] for f in files_api) == ["f0.root", "f1.root", "f2.root", "f3.root"]  # type: ignore[union-attr]
+    # quotas, detach
+    rucio("account", "limit", "set", "root", "--rse", "KEK-DISK", "--bytes", "1000000")
+    assert "KEK-DISK" in rucio("account", "limit", "list", "root")
+    rucio("did", "content", "remove", "belle:ds1", "--from-did", "belle:cont1")
+    assert "belle:ds1" not in rucio("did", "content", "list", "belle:cont1")
