@@ -43,12 +43,36 @@ def register(app: typer.Typer) -> None:
         output(client(ctx, server, token).productions(),
                ("production_id", "name", "group", "status", "release", "events_total"), as_json=as_json)
 
-    for action in ("stop", "resume"):
-        def _act(ctx: typer.Context, ref: str, server: str = ServerOpt, token: str = TokenOpt,
-                 _action: str = typer.Option(action, hidden=True)) -> None:
-            print_json(client(ctx, server, token).production_action(ref, _action))
+    @prod_app.command("stop")
+    def stop(ctx: typer.Context, ref: str, server: str = ServerOpt, token: str = TokenOpt) -> None:
+        """Hold the production's waiting jobs (running ones finish)."""
+        print_json(client(ctx, server, token).production_action(ref, "stop"))
 
-        prod_app.command(action, help=f"{action.capitalize()} a production.")(_act)
+    @prod_app.command("resume")
+    def resume(ctx: typer.Context, ref: str, server: str = ServerOpt, token: str = TokenOpt) -> None:
+        """Release the held jobs of a stopped production."""
+        print_json(client(ctx, server, token).production_action(ref, "resume"))
+
+    @prod_app.command("transform")
+    def transform(ctx: typer.Context, spec: Path, server: str = ServerOpt, token: str = TokenOpt) -> None:
+        """Add a data-driven transformation from a JSON file:
+        {"name", "scope", "query": "datatype=RAW", "files_per_job": 2, "job": {"Executable": ...}}."""
+        import json
+
+        if not spec.is_file():
+            raise InvalidInput(f"{spec} does not exist")
+        print_json(client(ctx, server, token).add_transformation(json.loads(spec.read_text())))
+
+    @prod_app.command("transformations")
+    def transformations(ctx: typer.Context, ref: str = typer.Argument(None), server: str = ServerOpt,
+                        token: str = TokenOpt, as_json: bool = JsonOpt) -> None:
+        """List transformations, or one's files and jobs by status."""
+        wms = client(ctx, server, token)
+        if ref:
+            print_json(wms.transformation(ref))
+        else:
+            output(wms.transformations(), ("transformation_id", "name", "status", "scope", "query", "files_per_job"),
+                   as_json=as_json)
 
     @prod_app.command("extend")
     def extend(ctx: typer.Context, ref: str, run: int = typer.Option(..., "--run"),

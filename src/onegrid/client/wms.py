@@ -106,6 +106,15 @@ class WmsClient:
     def extend_production(self, ref: str | int, run_events: dict[str, dict[str, int]]) -> dict[str, Any]:
         return dict(self.t.json("POST", f"/wms/productions/{ref}/extend", json={"RunEvents": run_events}))
 
+    def add_transformation(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.t.json("POST", "/wms/transformations", json=spec))
+
+    def transformations(self) -> list[dict[str, Any]]:
+        return list(self.t.json("GET", "/wms/transformations"))
+
+    def transformation(self, ref: str | int) -> dict[str, Any]:
+        return dict(self.t.json("GET", f"/wms/transformations/{ref}"))
+
     # -- pilots -------------------------------------------------------------------------
 
     def match(self, resource: dict[str, Any]) -> dict[str, Any] | None:
@@ -151,3 +160,4 @@ def connect(server: str | None = None, token: str | None = None, *, default_serv
         if uid_file.is_file():
             tok = uid_file.read_text().strip()
     return OneGridClient(url, tok, timeout=timeout).wms
+

@@ -63,7 +63,27 @@ class Optimizer:
                 job.lease_owner = job.lease_expires = None
                 did["failed" if status == JobStatus.FAILED else "staging" if status == JobStatus.STAGING
                     else "checked"] += 1
+        did.update(self.transformations())
         return did
+
+    def transformations(self) -> dict[str, int]:
+        """Data-driven transformations: one transaction each (a catalogue outage or a bad
+        query in one must not stop the others)."""
+        from onegrid.wms.service import transformations as tf
+
+        rt = self.runtime
+        total = {"tasks": 0, "new_files": 0}
+        with rt.reading() as session:
+            ids = tf.all_ids(session)
+        for tid in ids:
+            with rt.transaction() as session:
+                t = tf.claim(session, tid)
+                if t is None:
+                    continue
+                did = tf.cycle(session, rt.clock, rt.settings.wms, t)
+            total["tasks"] += did["tasks"]
+            total["new_files"] += did["new_files"]
+        return total
 
 
 @dataclass

@@ -197,3 +197,35 @@ class Production(Base):
     events_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Transformation(Base):
+    """A data-driven transformation: every file of the datasets matching a metadata query,
+    N files per job, each file processed once."""
+
+    __tablename__ = "wms_transformations"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    owner: Mapped[str] = mapped_column(sa.String(64))
+    owner_group: Mapped[str] = mapped_column(sa.String(128))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    scope: Mapped[str] = mapped_column(sa.String(64))
+    query: Mapped[str] = mapped_column(sa.Text)
+    files_per_job: Mapped[int] = mapped_column(sa.Integer)
+    max_attempts: Mapped[int] = mapped_column(sa.Integer)
+    template: Mapped[str] = mapped_column(sa.Text)  # JobDescription JSON without InputData
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TransformationFile(Base):
+    __tablename__ = "wms_transformation_files"
+    __table_args__ = (sa.Index("ix_wms_transformation_files_status", "transformation_id", "status"),)
+
+    transformation_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    lfn: Mapped[str] = mapped_column(sa.String(1100), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    job_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

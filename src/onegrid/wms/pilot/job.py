@@ -151,5 +151,7 @@ def finish(wms: WmsClient, job: RunningJob, *, pilot_id: str, outputs: OutputDat
             sandbox = wms.upload_output_sandbox(tarball)
         except Exception:
             sandbox = None
-    wms.set_status(job.job_id, pilot_id, status, minor, outputs=records, output_sandbox=sandbox, **usage)
+    app = f"exit code {job.exit_code}" if job.exit_code is not None and not job.kill_reason else "killed"
+    wms.set_status(job.job_id, pilot_id, status, minor, outputs=records, output_sandbox=sandbox,
+                   application_status=app, **usage)
     return status

@@ -173,10 +173,39 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('job_id', name=op.f('pk_wms_tq_jobs'))
     )
     op.create_index('ix_wms_tq_jobs_pick', 'wms_tq_jobs', ['tq_id', 'priority', 'job_id'], unique=False)
+    op.create_table('wms_transformation_files',
+    sa.Column('transformation_id', sa.Integer(), nullable=False),
+    sa.Column('lfn', sa.String(length=1100), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('updated_at', onegrid.db.base.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('transformation_id', 'lfn', name=op.f('pk_wms_transformation_files'))
+    )
+    op.create_index(op.f('ix_wms_transformation_files_job_id'), 'wms_transformation_files', ['job_id'], unique=False)
+    op.create_index('ix_wms_transformation_files_status', 'wms_transformation_files', ['transformation_id', 'status'], unique=False)
+    op.create_table('wms_transformations',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('owner', sa.String(length=64), nullable=False),
+    sa.Column('owner_group', sa.String(length=128), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('scope', sa.String(length=64), nullable=False),
+    sa.Column('query', sa.Text(), nullable=False),
+    sa.Column('files_per_job', sa.Integer(), nullable=False),
+    sa.Column('max_attempts', sa.Integer(), nullable=False),
+    sa.Column('template', sa.Text(), nullable=False),
+    sa.Column('created_at', onegrid.db.base.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', onegrid.db.base.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_wms_transformations')),
+    sa.UniqueConstraint('name', name=op.f('uq_wms_transformations_name'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
+    op.drop_table('wms_transformations')
+    op.drop_table('wms_transformation_files')
     op.drop_table('wms_tq_jobs')
     op.drop_table('wms_task_queues')
     op.drop_table('wms_sites')
