@@ -36,7 +36,7 @@ def test_optimizer_sends_jobs_to_sites_holding_all_inputs_on_disk(runtime: Runti
             JobDescription.model_validate({"Executable": "x", "InputData": ["/belle/nowhere"]}),
         ], owner="alice", owner_group="/belle", settings=runtime.settings.wms)
     did = optimizer(runtime, "opt-1").run_once()
-    assert did == {"checked": 1, "failed": 1, "staging": 1}
+    assert did == {"checked": 1, "failed": 1, "staging": 1, "tasks": 0, "new_files": 0}
     with runtime.reading() as s:
         assert [get_job(s, j).status for j in (both, tape, missing)] == ["Waiting", "Staging", "Failed"]
     for site, expect in (("DESY", None), ("KEK", both)):
