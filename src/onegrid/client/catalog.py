@@ -79,6 +79,9 @@ class CatalogClient:
             return self.t.json("GET", f"/accounts/{account}/scopes/")  # type: ignore[no-any-return]
         return self.t.json("GET", "/scopes/")  # type: ignore[no-any-return]
 
+    def scope_owners(self) -> list[dict[str, str]]:
+        return self.t.json("GET", "/scopes/owner")  # type: ignore[no-any-return]
+
     def add_scope(self, scope: str, account: str) -> None:
         self.t.request("POST", f"/accounts/{account}/scopes/{quote_plus(scope)}")
 
@@ -289,3 +292,42 @@ class CatalogClient:
         `clientState`, ...), as Rucio's clients do."""
         self.t.request("POST", "/traces/", content=json.dumps(dict(trace)))
 
+
+
+def connect(server: str | None = None, token: str | None = None, *, default_server: str | None = None,
+            timeout: float = 60) -> CatalogClient:
+    """A catalogue client from explicit values, else the environment: `ONEGRID_SERVER`, and
+    the token from `ONEGRID_TOKEN`, `$BEARER_TOKEN` or `$BEARER_TOKEN_FILE` (WLCG token
+    discovery) or `$XDG_RUNTIME_DIR/bt_u<uid>`."""
+    import os
+    from pathlib import Path
+
+    from onegrid.client import OneGridClient
+
+    url = server or os.environ.get("ONEGRID_SERVER") or default_server or "http://127.0.0.1:8080"
+    tok = token or os.environ.get("ONEGRID_TOKEN") or os.environ.get("BEARER_TOKEN")
+    if not tok and os.environ.get("BEARER_TOKEN_FILE"):
+        tok = Path(os.environ["BEARER_TOKEN_FILE"]).read_text().strip()
+    if not tok:
+        uid_file = Path(os.environ.get("XDG_RUNTIME_DIR", "/tmp")) / f"bt_u{os.geteuid()}"
+        if uid_file.is_file():
+            tok = uid_file.read_text().strip()
+    return OneGridClient(url, tok, timeout=timeout).catalog
+
+
+def parse_did(text: str) -> dict[str, str]:
+    """`scope:name` → `{"scope", "name"}`."""
+    scope, sep, name = text.partition(":")
+    if not sep or not scope or not name:
+        from onegrid.errors import InvalidInput
+
+        raise InvalidInput(f"expected scope:name, got {text!r}")
+    return {"scope": scope, "name": name}
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value: JSON where it parses (numbers, true/false), else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
