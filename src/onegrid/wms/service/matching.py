@@ -40,12 +40,46 @@ class Match:
 _ASSIGN = sa.text(
     "UPDATE wms_jobs SET status = 'Matched', minor_status = 'Assigned', site = :site, queue = :queue, "
     "pilot_id = :pilot, processors = :cores, updated_at = :now, heartbeat_at = :now "
-    "WHERE id = :id AND status = 'Waiting' RETURNING description, owner, owner_group"
+    "WHERE id = :id AND status = 'Waiting' RETURNING id, description, owner, owner_group"
 ).bindparams(sa.bindparam("now", type_=UtcDateTime()))
 _LOG = sa.text(
     "INSERT INTO wms_job_logging (job_id, status, minor_status, application_status, source, at) "
     "VALUES (:id, 'Matched', 'Assigned', '', :source, :now)"
 ).bindparams(sa.bindparam("now", type_=UtcDateTime()))
+
+
+# PostgreSQL: take, assign and log in one round trip (data-modifying CTEs all run).
+_TAKE_ASSIGN_PG = sa.text(
+    "WITH taken AS (DELETE FROM wms_tq_jobs WHERE job_id = (SELECT job_id FROM wms_tq_jobs WHERE tq_id = :tq "
+    "  ORDER BY priority DESC, job_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING job_id), "
+    "assigned AS (UPDATE wms_jobs SET status = 'Matched', minor_status = 'Assigned', site = :site, queue = :queue, "
+    "  pilot_id = :pilot, processors = :cores, updated_at = :now, heartbeat_at = :now FROM taken "
+    "  WHERE wms_jobs.id = taken.job_id AND wms_jobs.status = 'Waiting' "
+    "  RETURNING wms_jobs.id, wms_jobs.description, wms_jobs.owner, wms_jobs.owner_group), "
+    "logged AS (INSERT INTO wms_job_logging (job_id, status, minor_status, application_status, source, at) "
+    "  SELECT id, 'Matched', 'Assigned', '', :source, :now FROM assigned RETURNING job_id) "
+    "SELECT (SELECT job_id FROM taken) AS taken_id, a.id, a.description, a.owner, a.owner_group "
+    "FROM (SELECT 1) AS one LEFT JOIN assigned AS a ON true"
+).bindparams(sa.bindparam("now", type_=UtcDateTime()))
+
+
+def _take_and_assign(session: Session, tq_id: int, params: dict[str, Any]) -> tuple[str, Any]:
+    """("empty", None) when the task queue has no free job, ("stale", None) when its entry
+    pointed at a job that is no longer Waiting, else ("ok", row)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_TAKE_ASSIGN_PG, {"tq": tq_id, **params}).one()
+        if row.taken_id is None:
+            return "empty", None
+        return ("stale", None) if row.id is None else ("ok", row)
+    job_id = taskqueue.take_job(session, tq_id)
+    if job_id is None:
+        return "empty", None
+    row = conn.execute(_ASSIGN, {**params, "id": job_id}).first()
+    if row is None:
+        return "stale", None
+    conn.execute(_LOG, {"id": job_id, "source": params["source"], "now": params["now"]})
+    return "ok", row
 
 
 def site_banned(session: Session, site: str) -> bool:
@@ -72,21 +106,19 @@ def match(session: Session, clock: Clock, rng: random.Random, resource: Resource
             tries += 1
             if tries > MAX_TRIES_PER_REQUEST:
                 return None
-            job_id = taskqueue.take_job(session, tq_id)
-            if job_id is None:
-                cache.mark_empty(tq_id)
-                continue
             spec = cache.specs[tq_id]
             cores = processors_for(spec, resource)
-            conn = session.connection()
-            row = conn.execute(_ASSIGN, {"site": resource.site, "queue": resource.queue, "pilot": resource.pilot_id,
-                                         "cores": cores, "now": now, "id": job_id}).first()
-            if row is None:  # a stale queue entry (killed meanwhile): drop it, go on
+            outcome, row = _take_and_assign(session, tq_id, {
+                "site": resource.site, "queue": resource.queue, "pilot": resource.pilot_id, "cores": cores,
+                "now": now, "source": source[:64]})
+            if outcome == "empty":
+                cache.mark_empty(tq_id)
                 continue
-            conn.execute(_LOG, {"id": job_id, "source": source[:64], "now": now})
+            if outcome == "stale":  # a queue entry of a job killed meanwhile: dropped, go on
+                continue
             if resource.pilot_id:
                 _pilot_seen(session, resource, now, matched=1)
-            return Match(job_id=job_id, description=json.loads(row.description), processors=cores,
+            return Match(job_id=row.id, description=json.loads(row.description), processors=cores,
                          platform=platform_choice(spec, resource) or "", owner=row.owner, owner_group=row.owner_group)
     return None
 
