@@ -97,14 +97,15 @@ JDL = ('Executable = "python"; Arguments = "-m evtgen --events 10 --out x"; JobN
 
 
 class LoopbackServer:
-    """The real app on a loopback port (uvicorn in a thread), with a pilot and a user token."""
+    """`onegrid server` as its own process on a loopback port (so the clients here do not
+    share its interpreter), with a pilot and a user token."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, url: str, data: Path) -> None:
         import socket
+        import subprocess
 
-        import uvicorn
+        import httpx
 
-        from onegrid.api import create_app
         from onegrid.iam import service as iam
         from onegrid.iam.issuer import mint
         from onegrid.iam.tables import AccountType
@@ -119,16 +120,24 @@ class LoopbackServer:
             iam.create_account(s, rt.clock, f"user{suffix}", AccountType.USER)
         self.pilot_token = mint(rt, f"pilot{suffix}", scopes=["compute.read", "compute.modify"])
         self.user_token = mint(rt, f"user{suffix}", scopes=["compute.create", "compute.read"], groups=["/belle"])
-        self.server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
+        env = {**os.environ, "ONEGRID_DATABASE_URL": url, "ONEGRID_SERVER_URL": self.url,
+               "ONEGRID_DATA_DIR": str(data), "ONEGRID_LOG_LEVEL": "WARNING"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "onegrid", "server", "--host", "127.0.0.1", "--port",
+                                      str(self.port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("onegrid server did not start")
+            time.sleep(0.2)
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
 
 
 def bench_http_submit(srv: LoopbackServer, n: int, batch: int) -> dict[str, Any]:
@@ -143,7 +152,7 @@ def bench_http_submit(srv: LoopbackServer, n: int, batch: int) -> dict[str, Any]
             assert r.status_code == 201, r.text
         dt = time.perf_counter() - t0
     return {"jobs": n, "batch": batch, "seconds": round(dt, 2), "jobs_per_s": round(n / dt),
-            "transport": "HTTP on loopback (uvicorn, httpx)"}
+            "transport": "HTTP on loopback (onegrid server process, httpx)"}
 
 
 def bench_http_match(srv: LoopbackServer, total: int, clients: int) -> dict[str, Any]:
@@ -177,7 +186,7 @@ def run_one(url: str, data: Path, n: int, tqs: int, batch: int, http_matches: in
         descs = descriptions(n + http_matches, tqs)
         out: dict[str, Any] = {"submit": bench_submit(rt, descs, batch)}
         if http_matches:
-            srv = LoopbackServer(rt)
+            srv = LoopbackServer(rt, url, data)
             try:
                 out["http_submit_jdl_batch_1000"] = bench_http_submit(srv, 10 * http_matches // 4, 1000)
                 out["http_submit_jdl_batch_20"] = bench_http_submit(srv, http_matches // 2, 20)

@@ -20,8 +20,9 @@ from onegrid.iam.deps import CurrentPrincipal, Principal
 from onegrid.iam.tables import AccountType
 
 
+# The checks are pure: `async def` keeps FastAPI from spending a thread hop on each.
 def _needs(action: str) -> object:
-    def dep(principal: CurrentPrincipal) -> Principal:
+    async def dep(principal: CurrentPrincipal) -> Principal:
         if not principal.is_root:
             principal.require_scope(action)
         return principal
@@ -29,7 +30,7 @@ def _needs(action: str) -> object:
     return dep
 
 
-def _pilot(principal: CurrentPrincipal) -> Principal:
+async def _pilot(principal: CurrentPrincipal) -> Principal:
     if principal.is_root:
         return principal
     if principal.account_type is not AccountType.SERVICE:
@@ -38,7 +39,7 @@ def _pilot(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-def _admin(principal: CurrentPrincipal) -> Principal:
+async def _admin(principal: CurrentPrincipal) -> Principal:
     principal.require_root("change the site mask or compute queues")
     return principal
 
