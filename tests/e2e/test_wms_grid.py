@@ -194,7 +194,7 @@ def test_seed_production_completes_with_five_output_files(
 
     wait_for(done, 90, step=lambda: (director.run_once(), watchdog.run_once()))
     st = json.loads(run_cli("production", "status", "MCTest_charged_BGx0", "--json", env=env).stdout)
-    assert st["events_done"] == 1000 and len(st["outputs"]) == 5
+    assert st["events_done"] == 1000 and len(st["outputs"]) == 5 and st["status"] == "Completed"
     lfns = sorted(o["lfn"] for o in st["outputs"])
     assert all(lfn.startswith("/belle/MC/release-08-00-00/MCTest_charged_BGx0/s0/r1003/") for lfn in lfns)
     assert len(set(lfns)) == 5 and all(o["bytes"] > 0 for o in st["outputs"])

@@ -53,6 +53,8 @@ def get(session: Session, ref: str) -> Production:
 def status(session: Session, ref: str) -> dict[str, Any]:
     row = get(session, ref)
     counts = counts_by_status(session, production_id=row.id)
+    if row.status == ProductionStatus.ACTIVE.value and counts and set(counts) == {JobStatus.DONE.value}:
+        row.status = ProductionStatus.COMPLETED.value  # every job Done: nothing left to run
     done = session.scalars(sa.select(Job).where(Job.production_id == row.id, Job.status == JobStatus.DONE.value))
     events_done, outputs = 0, []
     for job in done:
