@@ -198,3 +198,21 @@ def test_seed_production_completes_with_five_output_files(
     lfns = sorted(o["lfn"] for o in st["outputs"])
     assert all(lfn.startswith("/belle/MC/release-08-00-00/MCTest_charged_BGx0/s0/r1003/") for lfn in lfns)
     assert len(set(lfns)) == 5 and all(o["bytes"] > 0 for o in st["outputs"])
+
+
+def test_kill_request_reaches_the_running_payload_through_the_heartbeat(
+        grid: tuple[LiveServer, SiteDirector, Watchdog], tmp_path: Path) -> None:
+    live, _, _ = grid
+    c = user_client(live)
+    [job_id] = c.post("/wms/jobs", json={"Executable": "python", "Arguments": "-c 'import time; time.sleep(60)'"}
+                      ).json()["job_ids"]
+    pilot = start_pilot(live, "SITE-A", "a-q", tmp_path)
+    try:
+        wait_for(lambda: c.get(f"/wms/jobs/{job_id}").json()["status"] == "Running", 30)
+        assert c.post("/wms/jobs/kill", json={"job_ids": [job_id]}).json() == {str(job_id): "Running"}
+        wait_for(lambda: c.get(f"/wms/jobs/{job_id}").json()["status"] == "Killed", 20)
+    finally:
+        pilot.terminate()
+        pilot.wait()
+    job = c.get(f"/wms/jobs/{job_id}").json()
+    assert job["wall_seconds"] < 30 and job["minor_status"] == "Killed by the WMS"

@@ -210,3 +210,13 @@ def test_bulk_submission_of_many_jobs_is_one_call(runtime: Runtime) -> None:
     assert len(ids) == 2000 and ids == sorted(ids)
     with runtime.reading() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(TaskQueueJob)) == 2000
+
+
+def test_matched_job_that_never_starts_is_rescheduled(runtime: Runtime) -> None:
+    runtime.settings.wms.matched_timeout_seconds = 300
+    [jid] = submit(runtime, [desc()])
+    assert match(runtime, pilot_id="lost").job_id == jid  # type: ignore[union-attr]
+    runtime.clock.advance(301)
+    with runtime.transaction() as s:
+        assert find_stalled(s, runtime.clock, runtime.settings.wms, 100)["rescheduled"] == 1
+    assert status_of(runtime, jid) == "Waiting"
