@@ -7,7 +7,7 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from onegrid.errors import Conflict, Forbidden
+from onegrid.errors import Conflict, Forbidden, NotFound
 from onegrid.runtime import Runtime
 from onegrid.wms.inputdata import StaticLocations
 from onegrid.wms.models import Heartbeat, JobDescription, Resource, StatusUpdate
@@ -220,3 +220,24 @@ def test_matched_job_that_never_starts_is_rescheduled(runtime: Runtime) -> None:
     with runtime.transaction() as s:
         assert find_stalled(s, runtime.clock, runtime.settings.wms, 100)["rescheduled"] == 1
     assert status_of(runtime, jid) == "Waiting"
+
+
+def test_sandboxes_are_stored_once_by_content_limited_in_size_and_cleaned_after_retention(runtime: Runtime) -> None:
+    from onegrid.errors import QuotaExceeded
+    from onegrid.wms.service import sandboxes
+
+    wms = runtime.settings.wms
+    wms.sandbox_max_bytes, wms.sandbox_retention_days = 1000, 30
+    with runtime.transaction() as s:
+        a = sandboxes.store(s, runtime.clock, b"x" * 10, owner="alice", settings=wms)
+        assert sandboxes.store(s, runtime.clock, b"x" * 10, owner="bob", settings=wms) == a
+        with pytest.raises(QuotaExceeded, match="exceeds the limit of 1000"):
+            sandboxes.store(s, runtime.clock, b"y" * 1001, owner="alice", settings=wms)
+    runtime.clock.advance(days=29)
+    with runtime.transaction() as s:
+        assert sandboxes.clean(s, runtime.clock, wms) == 0
+    runtime.clock.advance(days=2)
+    with runtime.transaction() as s:
+        assert sandboxes.clean(s, runtime.clock, wms) == 1
+        with pytest.raises(NotFound):
+            sandboxes.fetch(s, runtime.clock, a)
