@@ -216,3 +216,18 @@ def test_kill_request_reaches_the_running_payload_through_the_heartbeat(
         pilot.wait()
     job = c.get(f"/wms/jobs/{job_id}").json()
     assert job["wall_seconds"] < 30 and job["minor_status"] == "Killed by the WMS"
+
+
+def test_payload_over_its_memory_limit_is_stopped_and_failed(
+        grid: tuple[LiveServer, SiteDirector, Watchdog], tmp_path: Path) -> None:
+    live, _, _ = grid
+    c = user_client(live)
+    hog = "-c 'import time; x = bytearray(300 * 1024 * 1024); x[::4096] = b\"x\" * len(x[::4096]); time.sleep(30)'"
+    [job_id] = c.post("/wms/jobs", json={"Executable": "python", "Arguments": hog, "MaxRAM": 100}).json()["job_ids"]
+    pilot = start_pilot(live, "SITE-A", "a-q", tmp_path)
+    try:
+        wait_for(lambda: c.get(f"/wms/jobs/{job_id}").json()["status"] == "Failed", 30)
+    finally:
+        pilot.terminate()
+        pilot.wait()
+    assert c.get(f"/wms/jobs/{job_id}").json()["minor_status"] == "Memory limit of 100 MB exceeded"

@@ -132,6 +132,8 @@ class Pilot:
                 continue
             if rj.desc.cpu_time and rj.cpu > rj.desc.cpu_time:
                 jobs.terminate(rj, f"CPU time limit of {rj.desc.cpu_time} s exceeded")
+            if rj.desc.ram_mb and rj.memory_mb > rj.desc.ram_mb:
+                jobs.terminate(rj, f"Memory limit of {rj.desc.ram_mb} MB exceeded")
             if now - rj.last_heartbeat >= self.cfg.heartbeat_seconds:
                 rj.last_heartbeat = now
                 try:
