@@ -16,7 +16,8 @@ from onegrid.clock import Clock
 from onegrid.errors import Conflict, NotFound, OneGridError
 from onegrid.wms.models import JobDescription
 from onegrid.wms.pilot import job as jobs
-from onegrid.wms.pilot.steps import InputDataStep, NoInputData, OutputDataStep, RecordOutputs
+from onegrid.wms.pilot.catalog_input import CatalogInputData
+from onegrid.wms.pilot.steps import InputDataStep, OutputDataStep, RecordOutputs
 
 log = logging.getLogger("onegrid.pilot")
 
@@ -50,7 +51,7 @@ class Pilot:
         self.clock = clock
         self.client = OneGridClient(cfg.server, cfg.token)
         self.wms = self.client.wms
-        self.inputs = inputs or NoInputData()
+        self.inputs = inputs or CatalogInputData(self.client, cfg.site)
         self.outputs = outputs or RecordOutputs()
         self.running: dict[int, jobs.RunningJob] = {}
         self.done: dict[str, int] = {}
