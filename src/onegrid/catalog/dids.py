@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.catalog import bulk
 from onegrid.catalog.errors import (
     DIDAlreadyExists,
     DIDNotFound,
@@ -123,7 +124,7 @@ def add_dids(session: Session, clock: Clock, account: str, specs: Sequence[dict[
     if len({(r["scope"], r["name"]) for r in rows}) != len(rows):
         raise InvalidInput("the same DID is given twice")
     if rows:
-        session.execute(sa.insert(DID), rows)
+        bulk.insert_rows(session, DID.__table__, rows)
 
 
 def _existing(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -133,7 +134,7 @@ def _existing(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[st
     found: set[tuple[str, str]] = set()
     for scope, names in by_scope.items():
         for part in chunks(names):
-            found.update(session.execute(sa.select(DID.scope, DID.name).where(DID.scope == scope, DID.name.in_(part))).all())
+            found.update(session.execute(sa.select(DID.scope, DID.name).where(DID.scope == scope, bulk.is_in(session, DID.name, part))).all())
     return found
 
 
@@ -151,7 +152,7 @@ def ensure_files(session: Session, clock: Clock, account: str, files: Sequence[d
         names = list(named)
         for part in chunks(names):
             rows = session.execute(sa.select(DID.name, DID.did_type, DID.bytes, DID.adler32, DID.md5)
-                                   .where(DID.scope == scope, DID.name.in_(part)))
+                                   .where(DID.scope == scope, bulk.is_in(session, DID.name, part)))
             for name, did_type, size, adler32, md5 in rows:
                 f = named.pop(name)
                 if did_type is not DIDType.FILE:
@@ -171,7 +172,7 @@ def ensure_files(session: Session, clock: Clock, account: str, files: Sequence[d
                 **{k: None for k in TYPED_META}, **typed, "meta": free or None,
             })
     if new_rows:
-        session.execute(sa.insert(DID), new_rows)
+        bulk.insert_rows(session, DID.__table__, new_rows)
     return len(new_rows)
 
 
@@ -197,7 +198,7 @@ def attach(session: Session, clock: Clock, scope: str, name: str, children: Sequ
     for s, names in by_scope.items():
         for part in chunks(names):
             for n, t, b, a, m in session.execute(sa.select(DID.name, DID.did_type, DID.bytes, DID.adler32, DID.md5)
-                                                 .where(DID.scope == s, DID.name.in_(part))):
+                                                 .where(DID.scope == s, bulk.is_in(session, DID.name, part))):
                 found[(s, n)] = (t, b, a, m)
     missing = [k for k in keys if k not in found]
     if missing:
@@ -211,7 +212,7 @@ def attach(session: Session, clock: Clock, scope: str, name: str, children: Sequ
     for s, names in by_scope.items():
         for part in chunks(names):
             already.update(session.execute(sa.select(Content.child_scope, Content.child_name).where(
-                Content.scope == scope, Content.name == name, Content.child_scope == s, Content.child_name.in_(part))).all())
+                Content.scope == scope, Content.name == name, Content.child_scope == s, bulk.is_in(session, Content.child_name, part))).all())
     if already and not ignore_duplicates:
         s, n = sorted(already)[0]
         raise AlreadyExists(f"{s}:{n} is already attached to {scope}:{name}")
@@ -222,7 +223,7 @@ def attach(session: Session, clock: Clock, scope: str, name: str, children: Sequ
              "bytes": found[(s, n)][1], "adler32": found[(s, n)][2], "md5": found[(s, n)][3], "created_at": now}
             for s, n in keys if (s, n) not in already]
     if rows:
-        session.execute(sa.insert(Content), rows)
+        bulk.insert_rows(session, Content.__table__, rows)
         parent.length = (parent.length or 0) + len(rows)
         parent.bytes = (parent.bytes or 0) + sum(r["bytes"] or 0 for r in rows)
         parent.updated_at = now

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from onegrid.catalog import bulk, paths, rses
 from onegrid.catalog import dids as did_ops
-from onegrid.catalog import paths, rses
 from onegrid.catalog.errors import ReplicaAlreadyExists, ReplicaNotFound, RSEUnavailable
 from onegrid.catalog.tables import (
     DID,
@@ -73,7 +73,7 @@ def add_replicas(session: Session, clock: Clock, account: str, rse_name: str, fi
     for s, names in by_scope.items():
         for part in did_ops.chunks(names):
             dup = session.scalar(sa.select(Replica.name).where(Replica.rse_id == rse.id, Replica.scope == s,
-                                                               Replica.name.in_(part)).limit(1))
+                                                               bulk.is_in(session, Replica.name, part)).limit(1))
             if dup is not None:
                 raise ReplicaAlreadyExists(f"replica of {s}:{dup} on {rse_name} already exists")
     rows = []
@@ -90,7 +90,7 @@ def add_replicas(session: Session, clock: Clock, account: str, rse_name: str, fi
                      "lock_cnt": 0, "tombstone": None if f.get("tombstone") is None else f["tombstone"],
                      "accessed_at": None, "created_at": now, "updated_at": now})
     if rows:
-        session.execute(sa.insert(Replica), rows)
+        bulk.insert_rows(session, Replica.__table__, rows)
         rses.add_catalog_usage(session, clock, rse.id, len(rows), total)
     return len(rows)
 
@@ -266,11 +266,11 @@ def list_replicas(session: Session, dids: Sequence[tuple[str, str]], *, schemes:
         for part in did_ops.chunks(names):
             found: dict[str, list[tuple[int, ReplicaState, str | None]]] = {}
             for n, rse_id, state, path in session.execute(sa.select(Replica.name, Replica.rse_id, Replica.state, Replica.path)
-                                                         .where(Replica.scope == s, Replica.name.in_(part))):
+                                                         .where(Replica.scope == s, bulk.is_in(session, Replica.name, part))):
                 if visible(rse_id, state):
                     found.setdefault(n, []).append((rse_id, state, path))
             for n, b, a, m in session.execute(sa.select(DID.name, DID.bytes, DID.adler32, DID.md5)
-                                              .where(DID.scope == s, DID.name.in_(part)).order_by(DID.name)):
+                                              .where(DID.scope == s, bulk.is_in(session, DID.name, part)).order_by(DID.name)):
                 yield _replica_entry(s, n, b, a, m, found.get(n, []), infos, client_site)
 
 
