@@ -87,6 +87,71 @@ def drop_pg(pg_url: str, dbname: str) -> None:
     admin.dispose()
 
 
+# -- Rucio's own server from PyPI, on SQLite (the recipe of bench/README.md) -------------
+
+RUCIO_CFG = """[common]
+loglevel = WARNING
+[database]
+default = sqlite:///{db}
+[bootstrap]
+userpass_identity = ddmlab
+userpass_pwd = secret
+userpass_email = bench@example.org
+[policy]
+permission = generic
+schema = generic
+lfn2pfn_algorithm_default = hash
+support = bench
+support_rucio = bench
+[api]
+endpoints = accounts, auth, dids, ping, replicas, rses, scopes
+[trace]
+tracedir = {workdir}
+[alembic]
+cfg = {workdir}/alembic.ini
+"""
+
+
+def start_rucio(venv: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import rucio, os; print(os.path.dirname(rucio.__file__))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    db = workdir / "rucio.db"
+    (workdir / "rucio.cfg").write_text(RUCIO_CFG.format(db=db, workdir=workdir))
+    template = (venv / "rucio" / "etc" / "alembic.ini.template").read_text().splitlines()
+    ini = []
+    for line in template:
+        if line.startswith(("version_table_schema", "default =", "sqlalchemy.url", "script_location")):
+            continue
+        ini.append(line)
+        if line.strip() == "[alembic]":
+            ini += [f"sqlalchemy.url = sqlite:///{db}", f"script_location = {site}/db/sqla/migrate_repo"]
+    (workdir / "alembic.ini").write_text("\n".join(ini) + "\n")
+    env = {**os.environ, "RUCIO_CONFIG": str(workdir / "rucio.cfg")}
+    subprocess.run([str(python), "-c", "from rucio.db.sqla.util import build_database, create_root_account\n"
+                    "build_database()\ncreate_root_account()"], env=env, check=True, capture_output=True)
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:  # the default VO, which Rucio's own bootstrap tool adds
+        conn.execute("INSERT INTO vos VALUES ('def', 'default', 'bench@example.org', '2026-01-01', '2026-01-01')")
+    port = free_port()
+    log = open(workdir / "rucio-server.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([str(venv / "bin" / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "7200",
+                             "rucio.web.rest.flaskapi.v1.main:application"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"rucio server did not start: {(workdir / 'rucio-server.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+
+
 # -- the workload, with the stock Rucio client -----------------------------------------
 
 
@@ -189,6 +254,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     try:
         if args.target == "rucio":
             url, password, username = args.rucio_url, args.rucio_password, args.rucio_username
+            if not url:
+                proc, url = start_rucio(Path(args.rucio_venv), workdir)
+                password, username = "secret", "ddmlab"
         else:
             proc, url, dbname = start_onegrid(args.target, workdir, args.postgres_url)
             password, username = ROOT_PASSWORD, "root"
@@ -218,6 +286,10 @@ def main() -> None:
     p.add_argument("--postgres-url", default=os.environ.get("ONEGRID_TEST_POSTGRES_URL"))
     p.add_argument("--rucio-url", default=os.environ.get("RUCIO_BENCH_URL"),
                    help="a running Rucio server (see bench/README.md)")
+    p.add_argument("--rucio-venv", default=os.environ.get("RUCIO_BENCH_VENV"),
+                   help="a venv with `pip install rucio gunicorn`: the benchmark starts Rucio's server from it")
+    p.add_argument("--rucio-files", type=int, default=None,
+                   help="files for Rucio's run (default: the same as --files)")
     p.add_argument("--rucio-username", default=os.environ.get("RUCIO_BENCH_USERNAME", "ddmlab"))
     p.add_argument("--rucio-password", default=os.environ.get("RUCIO_BENCH_PASSWORD", "secret"))
     p.add_argument("--target", help=argparse.SUPPRESS)
@@ -228,12 +300,14 @@ def main() -> None:
         print(json.dumps(worker(args)))
         return
     targets = args.targets.split(",") if args.targets else (
-        ["sqlite"] + (["postgres"] if args.postgres_url else []) + (["rucio"] if args.rucio_url else []))
+        ["sqlite"] + (["postgres"] if args.postgres_url else [])
+        + (["rucio"] if args.rucio_url or args.rucio_venv else []))
     results = []
     for target in targets:
-        cmd = [sys.executable, __file__, "--target", target, "--files", str(args.files),
-               "--dataset-files", str(args.dataset_files), "--batch", str(args.batch)]
-        for flag in ("postgres_url", "rucio_url", "rucio_username", "rucio_password"):
+        files = args.rucio_files if target == "rucio" and args.rucio_files else args.files
+        cmd = [sys.executable, __file__, "--target", target, "--files", str(files),
+               "--dataset-files", str(min(files, args.dataset_files)), "--batch", str(args.batch)]
+        for flag in ("postgres_url", "rucio_url", "rucio_venv", "rucio_username", "rucio_password"):
             if getattr(args, flag):
                 cmd += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
