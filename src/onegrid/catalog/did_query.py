@@ -58,8 +58,8 @@ def _condition(c: Condition) -> sa.ColumnElement[bool] | None:
         if c.has_wildcard:
             if c.op not in ("eq", "ne"):
                 raise InvalidFilter(f"filter {c}: wildcards take = or !=")
-            if c.key == "name" and c.value == "*":
-                return None
+            if c.key == "name" and c.value == "*":  # every name: no condition (or none at all)
+                return None if c.op == "eq" else sa.false()
             like = column.like(wildcard_to_like(c.value), escape="\\")
             return like if c.op == "eq" else sa.not_(like)
         return _compare(column, c.op, c.value)

@@ -31,7 +31,8 @@ def _scope_dir(scope: str) -> str:
 
 def hash_path(scope: str, name: str) -> str:
     digest = hashlib.md5(f"{scope}:{name}".encode(), usedforsecurity=False).hexdigest()
-    return f"/{_scope_dir(scope)}/{digest[0:2]}/{digest[2:4]}/{name}"
+    # A name that is itself a path (`/belle/...`) is not given a double slash.
+    return f"/{_scope_dir(scope)}/{digest[0:2]}/{digest[2:4]}/{name.lstrip('/')}"
 
 
 def identity_path(scope: str, name: str) -> str:
