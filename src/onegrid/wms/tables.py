@@ -81,11 +81,12 @@ class TaskQueueJob(Base):
     """A waiting job in its task queue; taking the row is taking the job."""
 
     __tablename__ = "wms_tq_jobs"
-    __table_args__ = (sa.Index("ix_wms_tq_jobs_pick", "tq_id", "priority", "job_id"),)
+    # rank = 10 - priority: "best first" is then one ascending index scan (tq_id, rank, job_id).
+    __table_args__ = (sa.Index("ix_wms_tq_jobs_pick", "tq_id", "rank", "job_id"),)
 
     job_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     tq_id: Mapped[int] = mapped_column(sa.Integer)
-    priority: Mapped[int] = mapped_column(sa.Integer)
+    rank: Mapped[int] = mapped_column(sa.Integer)
 
 
 class JobLogging(Base):

@@ -71,7 +71,7 @@ def enqueue(session: Session, entries: Sequence[tuple[int, int, int]]) -> None:
     """Put waiting jobs in their task queues: (job_id, tq_id, priority)."""
     if entries:
         session.connection().execute(TaskQueueJob.__table__.insert(),
-                                     [{"job_id": j, "tq_id": t, "priority": p} for j, t, p in entries])
+                                     [{"job_id": j, "tq_id": t, "rank": 10 - p} for j, t, p in entries])
 
 
 def dequeue(session: Session, job_ids: Sequence[int]) -> None:
@@ -80,7 +80,7 @@ def dequeue(session: Session, job_ids: Sequence[int]) -> None:
 
 
 _TAKE = ("DELETE FROM wms_tq_jobs WHERE job_id = (SELECT job_id FROM wms_tq_jobs WHERE tq_id = :tq "
-         "ORDER BY priority DESC, job_id LIMIT 1{lock}) RETURNING job_id")
+         "ORDER BY rank, job_id LIMIT 1{lock}) RETURNING job_id")
 TAKE_SQLITE = sa.text(_TAKE.format(lock=""))
 TAKE_POSTGRES = sa.text(_TAKE.format(lock=" FOR UPDATE SKIP LOCKED"))
 

@@ -51,7 +51,7 @@ _LOG = sa.text(
 # PostgreSQL: take, assign and log in one round trip (data-modifying CTEs all run).
 _TAKE_ASSIGN_PG = sa.text(
     "WITH taken AS (DELETE FROM wms_tq_jobs WHERE job_id = (SELECT job_id FROM wms_tq_jobs WHERE tq_id = :tq "
-    "  ORDER BY priority DESC, job_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING job_id), "
+    "  ORDER BY rank, job_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING job_id), "
     "assigned AS (UPDATE wms_jobs SET status = 'Matched', minor_status = 'Assigned', site = :site, queue = :queue, "
     "  pilot_id = :pilot, processors = :cores, updated_at = :now, heartbeat_at = :now FROM taken "
     "  WHERE wms_jobs.id = taken.job_id AND wms_jobs.status = 'Waiting' "

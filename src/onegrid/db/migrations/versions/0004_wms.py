@@ -169,10 +169,10 @@ def upgrade() -> None:
     op.create_table('wms_tq_jobs',
     sa.Column('job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('tq_id', sa.Integer(), nullable=False),
-    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('job_id', name=op.f('pk_wms_tq_jobs'))
     )
-    op.create_index('ix_wms_tq_jobs_pick', 'wms_tq_jobs', ['tq_id', 'priority', 'job_id'], unique=False)
+    op.create_index('ix_wms_tq_jobs_pick', 'wms_tq_jobs', ['tq_id', 'rank', 'job_id'], unique=False)
     op.create_table('wms_transformation_files',
     sa.Column('transformation_id', sa.Integer(), nullable=False),
     sa.Column('lfn', sa.String(length=1100), nullable=False),
