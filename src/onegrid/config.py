@@ -23,6 +23,7 @@ from pydantic_settings import (
 from onegrid.catalog.settings import CatalogSettings
 from onegrid.errors import InvalidInput
 from onegrid.iam.settings import IamSettings
+from onegrid.monitor.settings import MonitorSettings
 from onegrid.storage.settings import StorageSettings
 from onegrid.transfers.settings import TransferSettings
 from onegrid.wms.settings import WmsSettings
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     transfers: TransferSettings = Field(default_factory=TransferSettings)
     wms: WmsSettings = Field(default_factory=WmsSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
     @field_validator("server_url")
     @classmethod
