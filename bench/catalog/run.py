@@ -30,6 +30,7 @@ import httpx
 ROOT_PASSWORD = "bench-root-password"
 SCOPE = "bench"
 RSE = "BENCH-DISK"
+RUCIO_MAX_BATCH = 1000
 FILES_PER_RUN = 1000  # run_number = i // FILES_PER_RUN; the query selects 1 % of the runs
 
 
@@ -261,6 +262,10 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             proc, url, dbname = start_onegrid(args.target, workdir, args.postgres_url)
             password, username = ROOT_PASSWORD, "root"
         client = rucio_client(url, password, workdir, username=username)
+        if args.target == "rucio":
+            # Rucio's server validates bulk calls against a schema that allows at most
+            # 1,000 DIDs per call (`maxItems`); larger batches are refused as InvalidObject.
+            args.batch = min(args.batch, RUCIO_MAX_BATCH)
         result = {"target": f"onegrid-{args.target}" if args.target != "rucio" else "rucio-server",
                   **workload(client, args.files, args.dataset_files, args.batch, set_meta=True)}
         if args.target != "rucio":

@@ -69,11 +69,35 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
             copy.write_row(row)
 
 
-def is_in(session: Session, column: Any, values: Sequence[Any]) -> Any:
-    """`column IN values` for thousands of values: one array parameter on PostgreSQL
-    (`= ANY(%s)`, cheap to send), an expanding IN on SQLite."""
+def where_in(session: Session, query: sa.Select[Any], column: Any, values: Sequence[Any]) -> sa.Select[Any]:
+    """`query` restricted to rows whose `column` is one of `values` (thousands of them).
+
+    On PostgreSQL `col = ANY(array)` is checked against the whole array for every row the
+    index yields (quadratic for big scopes); a join from `unnest(array)` does one index
+    lookup per value instead. SQLite turns an IN list into index probes by itself."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
-    return column.in_(list(values))
+        u = sa.func.unnest(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))).table_valued("v").render_derived()
+        return query.join(u, column == u.c.v)
+    return query.where(column.in_(list(values)))
+
+
+def existing(session: Session, table: sa.Table, fixed: dict[str, Any], column: str,
+             values: Sequence[Any]) -> set[Any]:
+    """Which of `values` appear in `table.column` among the rows matching `fixed`.
+
+    On PostgreSQL a `col = ANY(array)` filter scans the whole array for every candidate
+    row (quadratic for big collections); a join from `unnest(array)` does one index
+    lookup per value instead. SQLite turns an IN list into an index probe by itself."""
+    if not values:
+        return set()
+    if session.get_bind().dialect.name != "postgresql":
+        query = sa.select(table.c[column]).where(*(table.c[k] == v for k, v in fixed.items()),
+                                                 table.c[column].in_(list(values)))
+        return set(session.scalars(query))
+    conds = " AND ".join(f"t.{k} = :f_{k}" for k in fixed)
+    sql = sa.text(f"SELECT u.v FROM unnest(CAST(:vals AS text[])) AS u(v) "
+                  f"WHERE EXISTS (SELECT 1 FROM {table.name} t WHERE {conds} AND t.{column} = u.v)")
+    params = {"vals": list(values), **{f"f_{k}": v for k, v in fixed.items()}}
+    return set(session.scalars(sql, params))

@@ -134,7 +134,8 @@ def _existing(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[st
     found: set[tuple[str, str]] = set()
     for scope, names in by_scope.items():
         for part in chunks(names):
-            found.update(session.execute(sa.select(DID.scope, DID.name).where(DID.scope == scope, bulk.is_in(session, DID.name, part))).all())
+            query = sa.select(DID.scope, DID.name).where(DID.scope == scope)
+            found.update(session.execute(bulk.where_in(session, query, DID.name, part)).all())
     return found
 
 
@@ -151,8 +152,8 @@ def ensure_files(session: Session, clock: Clock, account: str, files: Sequence[d
     for scope, named in by_scope.items():
         names = list(named)
         for part in chunks(names):
-            rows = session.execute(sa.select(DID.name, DID.did_type, DID.bytes, DID.adler32, DID.md5)
-                                   .where(DID.scope == scope, bulk.is_in(session, DID.name, part)))
+            query = sa.select(DID.name, DID.did_type, DID.bytes, DID.adler32, DID.md5).where(DID.scope == scope)
+            rows = session.execute(bulk.where_in(session, query, DID.name, part))
             for name, did_type, size, adler32, md5 in rows:
                 f = named.pop(name)
                 if did_type is not DIDType.FILE:
@@ -197,8 +198,8 @@ def attach(session: Session, clock: Clock, scope: str, name: str, children: Sequ
         by_scope.setdefault(s, []).append(n)
     for s, names in by_scope.items():
         for part in chunks(names):
-            for n, t, b, a, m in session.execute(sa.select(DID.name, DID.did_type, DID.bytes, DID.adler32, DID.md5)
-                                                 .where(DID.scope == s, bulk.is_in(session, DID.name, part))):
+            query = sa.select(DID.name, DID.did_type, DID.bytes, DID.adler32, DID.md5).where(DID.scope == s)
+            for n, t, b, a, m in session.execute(bulk.where_in(session, query, DID.name, part)):
                 found[(s, n)] = (t, b, a, m)
     missing = [k for k in keys if k not in found]
     if missing:
@@ -211,8 +212,8 @@ def attach(session: Session, clock: Clock, scope: str, name: str, children: Sequ
     already: set[tuple[str, str]] = set()
     for s, names in by_scope.items():
         for part in chunks(names):
-            already.update(session.execute(sa.select(Content.child_scope, Content.child_name).where(
-                Content.scope == scope, Content.name == name, Content.child_scope == s, bulk.is_in(session, Content.child_name, part))).all())
+            fixed = {"scope": scope, "name": name, "child_scope": s}
+            already.update((s, n) for n in bulk.existing(session, Content.__table__, fixed, "child_name", part))
     if already and not ignore_duplicates:
         s, n = sorted(already)[0]
         raise AlreadyExists(f"{s}:{n} is already attached to {scope}:{name}")

@@ -10,6 +10,7 @@ Pure functions: the storage client, the transfer tool and the catalogue call the
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import quote
 
 from onegrid.errors import InvalidInput
@@ -56,9 +57,14 @@ def join_path(prefix: str, path: str) -> str:
     return f"{prefix}/{path.lstrip('/')}"
 
 
+_URL_SAFE = re.compile(r"^[A-Za-z0-9/_.\-:@+=~,]*$")
+
+
 def build_pfn(scheme: str, hostname: str, port: int | None, prefix: str, path: str) -> str:
     """`scheme://hostname:port/prefix/path`; `file` has no host, port 0 or None omits it."""
-    full = quote(join_path(prefix, path), safe="/:@+=~,")
+    full = join_path(prefix, path)
+    if not _URL_SAFE.match(full):
+        full = quote(full, safe="/:@+=~,")
     if scheme == "file":
         return f"file://{full}"
     netloc = f"{hostname}:{port}" if port else hostname

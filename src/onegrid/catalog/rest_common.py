@@ -51,7 +51,8 @@ def ok(text: str = "") -> Response:
     return Response(text, status_code=200, media_type="text/plain")
 
 
-def stream(runtime: Runtime, produce: Callable[[Session], Iterable[Any]], *, media_type: str = STREAM) -> StreamingResponse:
+def stream(runtime: Runtime, produce: Callable[[Session], Iterable[Any]], *, media_type: str = STREAM,
+           line: Callable[[Any], str] | None = None) -> StreamingResponse:
     """Stream `produce(session)` one JSON object per line (or, for another media type, the
     strings it yields) from a read-only session opened inside the generator (the
     request's own transaction is closed by the time the body is sent)."""
@@ -60,7 +61,12 @@ def stream(runtime: Runtime, produce: Callable[[Session], Iterable[Any]], *, med
         with runtime.reading() as session:
             batch: list[str] = []
             for item in produce(session):
-                batch.append(item if isinstance(item, str) and media_type != STREAM else json.dumps(item, default=str) + "\n")
+                if line is not None:
+                    batch.append(line(item))
+                elif isinstance(item, str) and media_type != STREAM:
+                    batch.append(item)
+                else:
+                    batch.append(json.dumps(item, default=str) + "\n")
                 if len(batch) >= 500:
                     yield "".join(batch).encode()
                     batch = []

@@ -78,7 +78,7 @@ def list_replicas(request: Request, principal: CurrentPrincipal, runtime: Runtim
 
     if METALINK in request.headers.get("accept", ""):
         return stream(runtime, lambda s: replicas.metalink(iter(produce(s))), media_type=METALINK)
-    return stream(runtime, produce)
+    return stream(runtime, produce, line=replicas.replica_json)
 
 
 @router.post("/replicas/bad")
