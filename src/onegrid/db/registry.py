@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import onegrid.catalog.rules.tables
 import onegrid.catalog.tables
 import onegrid.iam.tables
 import onegrid.transfers.tables
