@@ -103,7 +103,8 @@ class StageState(StrEnum):
 
 @dataclass(frozen=True)
 class StagedFile:
-    url: str
+    url: str  # the storage's URL of the file (http/https scheme)
+    path: str  # the path the Tape REST API names it by (the URL's path)
     state: StageState
     on_disk: bool = False
     error: str | None = None
