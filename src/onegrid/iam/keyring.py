@@ -40,3 +40,27 @@ def ensure_signing_key(session: Session, clock: Clock, *, alg: str, rotation_day
 
 def retire_key(session: Session, clock: Clock, kid: str) -> None:
     session.execute(sa.update(SigningKey).where(SigningKey.kid == kid).values(retired_at=clock.now()))
+
+
+def list_keys(session: Session) -> list[SigningKey]:
+    """Every key, newest first, retired ones included (for operators)."""
+    return list(session.scalars(sa.select(SigningKey).order_by(SigningKey.created_at.desc())))
+
+
+def rotate(session: Session, clock: Clock, *, alg: str, retire_after: int) -> tuple[KeyPair, list[str]]:
+    """Make a new signing key, and retire the keys that can no longer have live tokens.
+
+    A key stops signing when a newer one is made; the tokens it signed live at most the
+    longest token lifetime after that, so it is retired once the key after it is older
+    than `retire_after` seconds. Until then it stays published in /jwks and verifies.
+    """
+    new = add_key(session, clock, alg)
+    rows = list_keys(session)
+    retired: list[str] = []
+    now = clock.now()
+    for newer, older in zip(rows, rows[1:], strict=False):
+        if older.retired_at is None and utc(newer.created_at) + timedelta(seconds=retire_after) < now:
+            older.retired_at = now
+            retired.append(older.kid)
+    session.flush()
+    return new, retired

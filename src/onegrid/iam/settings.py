@@ -20,3 +20,20 @@ class IamSettings(BaseModel):
     jwks_cache_seconds: int = 600
     # Days after which a new signing key is made; old keys keep verifying until retired.
     key_rotation_days: int = 30
+    # The default scope policy (after account and group policies): capability scopes an
+    # account receives when no policy of its own or of its groups says otherwise.
+    default_grants: list[str] = Field(
+        default_factory=lambda: ["compute.read", "compute.create", "compute.modify", "compute.cancel",
+                                 "storage.read:/"]
+    )
+    # What a grant asks for when the client names no scope (then filtered by policy).
+    default_scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "offline_access", "wlcg.groups", "compute.read", "compute.create",
+                                 "compute.modify", "compute.cancel", "storage.read:/"]
+    )
+    # A VO's administrators are the members of this group under the VO (`/belle/admin`):
+    # they manage the VO's groups, memberships and group policies.
+    vo_admin_group: str = "admin"
+    # A replaced signing key is retired (dropped from /jwks) this long after its successor
+    # was made: longer than any token it signed can live (pilot tokens included).
+    key_retire_after: int = 7 * 24 * 3600

@@ -112,3 +112,31 @@ class SigningKey(Base):
     private_pem: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ClientSecret(Base):
+    """A secret with which a SERVICE account obtains tokens by `client_credentials`
+    (client_id = the account name). Several per account, so a secret can be rotated."""
+
+    __tablename__ = "client_secrets"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(sa.ForeignKey("accounts.name", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.String(1024), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RefreshToken(Base):
+    """An opaque refresh token (only its SHA-256 is kept) and what it may be exchanged for:
+    the scopes and audience of the original grant, never more."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(sa.ForeignKey("accounts.name", ondelete="CASCADE"), index=True)
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON)
+    audience: Mapped[list[str]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from onegrid.clock import Clock
 from onegrid.errors import Forbidden, Unauthenticated
@@ -64,6 +65,10 @@ def issue_token(
     return jwt.encode(claims, key.private, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"})
 
 
+def _alg_of(key: PublicKey) -> str:
+    return "ES256" if isinstance(key, ec.EllipticCurvePublicKey) else "RS256"
+
+
 KeyResolver = Callable[[str, str], PublicKey | None]
 """(issuer, kid) -> the public key, or None if the issuer does not know that kid."""
 
@@ -97,24 +102,25 @@ def verify_token(
     key = resolve_key(iss, kid)
     if key is None:
         raise Unauthenticated(f"token signed with unknown key {kid!r} of issuer {iss}")
+    if alg != _alg_of(key):
+        # The key decides the algorithm, never the header (RFC 8725 §3.1).
+        raise Unauthenticated(f"token algorithm {alg} does not match key {kid!r}")
     try:
         claims = jwt.decode(
             token,
             key,
             algorithms=[alg],
-            options={"verify_aud": False, "require": ["exp", "iat", "iss", "sub"], "verify_iat": False},
-            leeway=leeway,
+            # Times are checked below against the injected clock, not PyJWT's system clock.
+            options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                     "require": ["exp", "iat", "iss", "sub"]},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("token has expired; log in again") from exc
-    except jwt.ImmatureSignatureError as exc:
-        raise Unauthenticated("token is not valid yet (nbf in the future)") from exc
     except jwt.InvalidSignatureError as exc:
         raise Unauthenticated("token signature is invalid") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"invalid token: {exc}") from exc
-    # PyJWT checks exp/nbf against the system clock; check again against ours.
     now = clock.time()
+    if not isinstance(claims["exp"], int | float) or not isinstance(claims.get("nbf", 0), int | float):
+        raise Unauthenticated("token exp/nbf must be numbers")
     if claims["exp"] + leeway < now:
         raise Unauthenticated("token has expired; log in again")
     if claims.get("nbf", 0) - leeway > now:
@@ -126,7 +132,7 @@ def verify_token(
     aud_list = [aud] if isinstance(aud, str) else list(aud or [])
     if not aud_list:
         raise Unauthenticated("token has no audience")
-    if WLCG_ANY_AUDIENCE not in aud_list and not set(aud_list) & {a.rstrip("/") for a in audiences}:
+    if WLCG_ANY_AUDIENCE not in aud_list and not {a.rstrip("/") for a in aud_list} & {a.rstrip("/") for a in audiences}:
         raise Forbidden(f"token audience {aud_list} does not include this service ({audiences[0]})")
     return TokenClaims(
         issuer=iss,
