@@ -1,8 +1,8 @@
 """Where everything of a one-machine grid lives: data folders, ports, the root password.
 
-Ports are chosen at the first `up` and kept in `<data-dir>/grid.json`: the catalogue
-records each storage element's URL, so a second `up` on the same data directory must
-serve every element on the port it had.
+Ports are chosen at the first `up` (the server's as asked, the others free ones) and kept
+in `<data-dir>/grid.json`: the catalogue records each storage element's URL, so a second
+`up` on the same data directory must serve every element on the port it had.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -61,11 +62,11 @@ class GridLayout:
                          storage_ports=dict(saved.get("storage_ports", {})), host=saved.get("host", "127.0.0.1"))
         else:
             layout = cls(data_dir=data_dir, server_port=port or 8080)
-        next_port = max([layout.server_port, *layout.storage_ports.values()]) + 1
+        taken = {layout.server_port, *layout.storage_ports.values()}
         for _site, se in sites.storage_elements:
             if se.name not in layout.storage_ports:
-                layout.storage_ports[se.name] = next_port
-                next_port += 1
+                layout.storage_ports[se.name] = _free_port(layout.host, taken)
+                taken.add(layout.storage_ports[se.name])
         layout.save()
         return layout
 
@@ -77,3 +78,13 @@ class GridLayout:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_urlsafe(18))
         return path.read_text().strip()
+
+
+def _free_port(host: str, taken: set[int]) -> int:
+    """A port the system says is free now (and not already planned for another process)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            return port

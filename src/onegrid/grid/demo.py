@@ -1,0 +1,161 @@
+"""`onegrid demo`: a whole grid in a fresh folder, and a scripted experiment day on it.
+
+Each act is a function of the `Demo` (the running grid, a root client, a user client and a
+console); it drives the grid only through the REST API, as people and programs would, and
+waits for the daemons to do their part with a progress bar. The acts follow the Belle II
+computing report: RAW at the tier 0 copied to tape at a RAW data centre, the report's
+multicore production on pilots, a user's analysis, and a bad day (a banned site, a storage
+endpoint down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from onegrid.client import OneGridClient
+from onegrid.clock import Clock
+from onegrid.errors import Unavailable
+from onegrid.grid.up import Grid
+
+# The production definition of the seed's "Multicore Jobs" slide (5 jobs of 200 events).
+SEED_PRODUCTION = {
+    "ProductionName": "MCTest_charged_BGx0",
+    "ProductionGroup": "charged",
+    "RunEvents": {"1003": {"0": 1000}},
+    "MaxJobEvents": 200,
+    "Stream": 0,
+    "ResourceTag": "MultiCore,EL7orEL8",
+    "OutputDataType": "mdst",
+}
+
+# Settings that make a one-machine grid lively: pilots poll every second, the daemons
+# look for work twice a second.
+DEMO_ENV = {
+    "ONEGRID_WMS__PILOT_POLL_SECONDS": "1",
+    "ONEGRID_WMS__HEARTBEAT_SECONDS": "5",
+    "ONEGRID_WMS__PILOT_IDLE_SECONDS": "20",
+    "ONEGRID_WMS__JOBS_PER_PILOT": "2",
+    "ONEGRID_WMS__AGENT_IDLE_SECONDS": "0.5",
+}
+
+
+@dataclass
+class Demo:
+    grid: Grid
+    root: OneGridClient
+    user: OneGridClient
+    console: Console
+    clock: Clock
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def act(self, number: int, title: str) -> None:
+        self.console.rule(f"[bold]{number}. {title}")
+
+    def say(self, text: str) -> None:
+        self.console.print(f"  {text}")
+
+    def wait(self, what: str, total: int, done: Callable[[], int], *, timeout: float = 120,
+             step: float = 0.5) -> None:
+        """A progress bar of `done()` out of `total`, until all are done or the time is up."""
+        columns = (TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        deadline = self.clock.monotonic() + timeout
+        with Progress(*columns, console=self.console, transient=False) as bar:
+            task = bar.add_task(what, total=total)
+            while True:
+                n = done()
+                bar.update(task, completed=n)
+                if n >= total:
+                    return
+                if self.clock.monotonic() > deadline:
+                    raise Unavailable(f"{what}: {n} of {total} after {timeout:.0f}s; see the logs in "
+                                      f"{self.grid.layout.log_dir}")
+                self.clock.sleep(step)
+
+
+def act_production(demo: Demo) -> None:
+    """The seed's multicore MC production on pilots at the sites whose platform fits."""
+    demo.act(2, "Monte-Carlo production MCTest_charged_BGx0 (MultiCore, EL7orEL8)")
+    import json
+
+    prod = demo.root.wms.submit_production(json.dumps(SEED_PRODUCTION))
+    ref = int(prod["production_id"])
+    jobs = prod["jobs"]
+    demo.say(f"production {ref}: {len(jobs)} jobs of ≤ 200 events; the site director sends multicore pilots")
+
+    def done() -> int:
+        states = [j["status"] for j in demo.root.wms.jobs(production=ref)]
+        failed = [s for s in states if s in ("Failed", "Killed")]
+        if failed:
+            raise Unavailable(f"production jobs failed: {states}")
+        return states.count("Done")
+
+    demo.wait("jobs Done", len(jobs), done, timeout=180)
+    finished = demo.root.wms.jobs(production=ref)
+    sites = sorted({j.get("site") or "?" for j in finished})
+    demo.say(f"ran at {', '.join(sites)} (EL7/EL8 multicore queues only)")
+    demo.facts["production"] = ref
+    demo.facts["production_jobs"] = finished
+
+
+def summary(demo: Demo) -> None:
+    from rich.table import Table
+
+    demo.act(5, "Summary")
+    jobs = demo.root.wms.jobs(limit=10_000)
+    per_site: dict[tuple[str, str], int] = {}
+    for j in jobs:
+        key = (j.get("site") or "-", j["status"])
+        per_site[key] = per_site.get(key, 0) + 1
+    table = Table(title="jobs per site and state")
+    table.add_column("site")
+    table.add_column("state")
+    table.add_column("jobs", justify="right")
+    for (site, state), n in sorted(per_site.items()):
+        table.add_row(site, state, str(n))
+    demo.console.print(table)
+    acct = demo.root.wms.accounting("activity")
+    table = Table(title="CPU per activity")
+    table.add_column("activity")
+    table.add_column("jobs", justify="right")
+    table.add_column("CPU hours", justify="right")
+    for row in acct:
+        table.add_row(str(row["activity"]), str(row["jobs"]), f"{float(row['cpu_seconds']) / 3600:.4f}")
+    demo.console.print(table)
+    demo.console.print(f"dashboard: [bold]{demo.grid.layout.server_url}/[/bold]")
+
+
+ACTS: list[Callable[[Demo], None]] = [act_production, summary]
+
+
+def run_demo(data_dir: Path, *, port: int, console: Console, clock: Clock, keep: bool = False,
+             acts: Sequence[Callable[[Demo], None]] = ACTS) -> Demo:
+    """`onegrid up` in `data_dir`, the acts, and (unless `keep`) a clean stop."""
+    grid = Grid.plan(data_dir, port=port, clock=clock, extra_env=DEMO_ENV)
+    console.rule("[bold]OneGrid demo: one experiment day on a whole grid on this machine")
+    try:
+        with console.status("starting the grid") as status:
+            grid.start(on_step=lambda step: status.update(f"starting {step}"))
+        console.print(f"  {len(grid.sites.site)} sites, {len(grid.sites.storage_elements)} storage endpoints, "
+                      f"{len(grid.sites.queues)} compute queues; server {grid.layout.server_url}")
+        with grid.root_client() as root, grid.user_client() as user:
+            demo = Demo(grid=grid, root=root, user=user, console=console, clock=clock)
+            for act in acts:
+                act(demo)
+            if keep:
+                console.print("the grid stays up; Ctrl-C stops it")
+                try:
+                    while not grid.supervisor.dead():
+                        clock.sleep(1)
+                except KeyboardInterrupt:
+                    pass
+            return demo
+    finally:
+        with console.status("stopping the grid"):
+            grid.stop()
+        console.print("grid stopped")

@@ -1,0 +1,103 @@
+"""Setting up a one-machine grid through the REST API, as an operator would.
+
+Every step is idempotent: it reads what exists and adds only what is missing, so a second
+`onegrid up` on the same data directory changes nothing. The RSE conventions here are the
+ones the rest of the grid relies on:
+
+- attributes `site`, `country`, `site_type`, `tier`, `raw_centre` (tape RSEs of RAW data
+  centres), `raw_share` (their weight for the second RAW copy), `tier0` (KEK's);
+- one `https`-style WebDAV protocol per RSE (plain `http` on loopback), prefix the VO's
+  base path, priority 1 for every operation including third-party copy;
+- distances: 1 within a site, 2 within a country, 3 otherwise (FTS-like ranking).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from onegrid.client import OneGridClient
+from onegrid.errors import AlreadyExists
+from onegrid.grid.layout import GridLayout
+from onegrid.grid.sites import Site, SitesFile, StorageElement
+
+VO_GROUPS = ("production", "data", "users")
+EXPERIMENT_SCOPES = ("belle", "raw", "mc")
+MIN_FREE_FRACTION = 0.05
+
+
+@dataclass(frozen=True)
+class Distance:
+    src: str
+    dest: str
+    distance: int
+
+
+def rse_attributes(site: Site, se: StorageElement) -> dict[str, object]:
+    attrs: dict[str, object] = {
+        "site": site.name,
+        "country": site.country,
+        "site_type": site.type,
+        "tier": site.tier,
+        "type": se.kind.upper(),
+    }
+    if se.kind == "tape" and site.raw_share > 0:
+        attrs["raw_centre"] = True
+        attrs["raw_share"] = site.raw_share
+    if site.tier == 0:
+        attrs["tier0"] = True
+    return attrs
+
+
+def distances(sites: SitesFile) -> Iterable[Distance]:
+    ses = sites.storage_elements
+    for a_site, a in ses:
+        for b_site, b in ses:
+            if a.name == b.name:
+                continue
+            d = 1 if a_site.name == b_site.name else 2 if a_site.country == b_site.country else 3
+            yield Distance(a.name, b.name, d)
+
+
+def _ignore_existing(call: Callable[..., object], *args: object) -> None:
+    with contextlib.suppress(AlreadyExists):
+        call(*args)
+
+
+def provision_catalog(client: OneGridClient, sites: SitesFile, layout: GridLayout) -> None:
+    """RSEs with attributes, protocols, limits and distances; the experiment's scopes."""
+    cat = client.catalog
+    existing = {r["rse"] for r in cat.list_rses()}
+    host = layout.host
+    for site, se in sites.storage_elements:
+        if se.name not in existing:
+            cat.add_rse(se.name, rse_type=se.kind.upper(), deterministic=True)
+            for key, value in rse_attributes(site, se).items():
+                cat.set_rse_attribute(se.name, key, value)
+            cat.add_protocol(se.name, "http", host, layout.storage_ports[se.name], sites.vo,
+                             domains={"wan": {"read": 1, "write": 1, "delete": 1, "third_party_copy_read": 1,
+                                              "third_party_copy_write": 1}})
+            cat.set_rse_limit(se.name, "MinFreeSpace", int(se.size_bytes * MIN_FREE_FRACTION))
+    if len(existing & {se.name for _, se in sites.storage_elements}) < len(sites.storage_elements):
+        for d in distances(sites):
+            cat.set_distance(d.src, d.dest, d.distance)
+    scopes = set(cat.list_scopes())
+    for scope in EXPERIMENT_SCOPES:
+        if scope not in scopes:
+            _ignore_existing(cat.add_scope, scope, "root")
+
+
+def provision_compute(client: OneGridClient, sites: SitesFile) -> None:
+    """One compute queue per queue of the sites file, served by local pilots."""
+    have = {q["name"]: q for q in client.wms.queues()}
+    for site, q in sites.queues:
+        want = {"name": q.name, "site": site.name, "platform": q.platform,
+                "container_platforms": q.container_platforms, "tags": q.tags, "cores": q.cores,
+                "ram_mb": q.ram_mb, "backend": "local", "max_pilots": 2}
+        if any(have.get(q.name, {}).get(k) != v for k, v in want.items()):
+            client.wms.put_queue(want)
+
+
+def provision_people(client: OneGridClient, sites: SitesFile) -> None:
+    """The VO's groups and a user (IAM); filled in when IAM's admin API lands."""
