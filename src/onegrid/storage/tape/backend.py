@@ -186,7 +186,9 @@ class TapeBackend:
         return self.tape_root / tape / relpath
 
     def _rows_under(self, relpath: str) -> list[FileRow]:
-        return [r for r in self.state.files() if r.path == relpath or r.path.startswith(relpath + "/")]
+        if not relpath:
+            return self.state.files()
+        return self.state.files_under(relpath)
 
     # --- the background work --------------------------------------------------------------
     async def start(self) -> None:
@@ -217,7 +219,7 @@ class TapeBackend:
 
     def migrate(self) -> int:
         now = self.clock.time()
-        rows = {r.path: r for r in self.state.files()}
+        rows = {r.path: r for r in self.state.unmigrated(now - self.settings.migration_delay)}
         due = buffer.due_for_migration(
             (_buffer_file(r) for r in rows.values()), now, self.settings.migration_delay
         )
@@ -253,6 +255,9 @@ class TapeBackend:
             self.state.set_migrated(row.path, tape, position, self.clock.time())
 
     def evict(self) -> int:
+        s = self.settings
+        if self.state.disk_usage() <= s.high_watermark * s.buffer_capacity:
+            return 0  # the common case, answered by one indexed sum
         now = self.clock.time()
         pinned = self.state.pinned_paths(now)
         files = [_buffer_file(r, r.path in pinned) for r in self.state.files()]
@@ -275,10 +280,10 @@ class TapeBackend:
             if not self._tape_path(row.tape, relpath).is_file():
                 return 0  # never drop the last good copy
             disk = self.disk_path(relpath)
-            try:
-                _replace_keeping_attributes(disk, _sparse_writer(row.size))
-            except FileNotFoundError:
+            if not disk.is_file():
                 return 0
+            # A hole of the right length: no blocks on disk, same size for stat.
+            _swap_in(_fill_partial(disk, lambda fd: os.ftruncate(fd, row.size)), disk)
             self.state.set_on_disk(relpath, False, row.accessed_at)
             return 1
 
@@ -303,7 +308,7 @@ class TapeBackend:
         for mount in self.mounts:
             due = [r for r in mount.reads if r.ready_at <= now]
             for read in due:
-                self._recall_one(mount.tape, read.path)
+                self._recall_one(mount.tape, read)
                 done += 1
             rest = tuple(r for r in mount.reads if r.ready_at > now)
             if rest:
@@ -311,28 +316,33 @@ class TapeBackend:
         self.mounts = still
         return done
 
-    def _recall_one(self, tape: str, relpath: str) -> None:
-        source = self._tape_path(tape, relpath)
-        with self._lock:
-            row = self.state.file(relpath)
-            if row is None:
-                self.requests.finish(relpath, error="file was deleted during the recall")
+    def _recall_one(self, tape: str, read: recall.PlannedRead) -> None:
+        """Copy the bytes back beside the stub (no lock held), then swap them in."""
+        relpath, at = read.path, read.ready_at
+        row = self.state.file(relpath)
+        if row is None:
+            self.requests.finish(relpath, error="file was deleted during the recall", at=at)
+            return
+        if not row.on_disk:
+            disk = self.disk_path(relpath)
+            source = self._tape_path(tape, relpath)
+            try:
+                partial = _fill_partial(disk, lambda fd: _copy_into(source, fd))
+            except FileNotFoundError:
+                self.requests.finish(relpath, error=f"tape copy on cartridge {tape} is lost", at=at)
                 return
-            if not row.on_disk:
-                try:
-                    _replace_keeping_attributes(self.disk_path(relpath), lambda out: _copy_into(source, out))
-                except FileNotFoundError:
-                    self.requests.finish(relpath, error=f"tape copy on {tape} is lost")
-                    return
-                self.state.set_on_disk(relpath, True, self.clock.time())
-        self.requests.finish(relpath, error=None)
+            with self._lock:
+                now = self.state.file(relpath)
+                if now is None or now.written_at != row.written_at or now.on_disk:
+                    partial.unlink(missing_ok=True)  # rewritten or deleted meanwhile
+                else:
+                    _swap_in(partial, disk)
+                    self.state.set_on_disk(relpath, True, self.clock.time())
+        self.requests.finish(relpath, error=None, at=at)
 
     # --- used by the API -------------------------------------------------------------------
     def file_row(self, relpath: str) -> FileRow | None:
         return self.state.file(relpath)
-
-    def known_directory(self, relpath: str) -> bool:
-        return self.disk_path(relpath).is_dir()
 
 
 def _clean(relpath: str) -> str:
@@ -345,32 +355,40 @@ def _buffer_file(row: FileRow, pinned: bool = False) -> BufferFile:
     )
 
 
-def _sparse_writer(size: int) -> Callable[[int], None]:
-    def write(fd: int) -> None:
-        os.ftruncate(fd, size)  # a hole of the right length: no blocks on disk
-
-    return write
-
-
 def _copy_into(source: Path, fd: int) -> None:
     with source.open("rb") as src:
         while chunk := src.read(1 << 20):
             os.write(fd, chunk)
 
 
-def _replace_keeping_attributes(path: Path, fill: Callable[[int], None]) -> None:
-    """Write a new inode for `path` with `fill`, then swap it in with mode, times and xattrs.
-
-    Raises FileNotFoundError when `path` does not exist (nothing to replace).
-    """
-    st = path.stat()
-    partial = path.with_name(f".{path.name}.tape-{os.getpid()}")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, st.st_mode & 0o7777)
+def _fill_partial(path: Path, fill: Callable[[int], None]) -> Path:
+    """A new file beside `path` (named so the endpoint hides it), written by `fill`."""
+    partial = path.with_name(f".{path.name}.tape-{os.getpid()}-{threading.get_ident()}")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         fill(fd)
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        partial.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return partial
+
+
+def _swap_in(partial: Path, path: Path) -> None:
+    """Replace `path` by `partial` atomically, keeping its mode, times and xattrs.
+
+    The endpoint keeps checksums in an xattr checked against size and mtime, so they stay
+    valid across eviction and recall. A reader that opened the old inode reads it to the end.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        os.replace(partial, path)
+        return
+    os.chmod(partial, st.st_mode & 0o7777)
     with contextlib.suppress(OSError):
         for name in os.listxattr(path):
             os.setxattr(partial, name, os.getxattr(path, name))

@@ -172,6 +172,7 @@ class StageRequests:
         """Waiting files that need a tape read; those already back on disk complete here."""
         items: list[RecallItem] = []
         ready: list[str] = []
+        created: dict[str, float] = {}
         for f in self.state.request_files_in([SUBMITTED]):
             row = self.backend.file_row(f.relpath) if f.relpath else None
             if row is None or row.tape is None:
@@ -181,9 +182,10 @@ class StageRequests:
             if row.on_disk:
                 ready.append(row.path)
                 continue
-            requested = self.state.request(f.request_id)
-            created = requested[0].created_at if requested else self.now()
-            items.append(RecallItem(row.path, row.tape, row.position or 0, row.size, created))
+            if f.request_id not in created:
+                found = self.state.request(f.request_id)
+                created[f.request_id] = found[0].created_at if found else self.now()
+            items.append(RecallItem(row.path, row.tape, row.position or 0, row.size, created[f.request_id]))
         for relpath in dict.fromkeys(ready):
             self.finish(relpath, error=None)
         return items
@@ -198,9 +200,9 @@ class StageRequests:
             ]
         )
 
-    def finish(self, relpath: str, *, error: str | None) -> None:
-        """The read of `relpath` ended: every open request file for it completes or fails."""
-        now = self.now()
+    def finish(self, relpath: str, *, error: str | None, at: float | None = None) -> None:
+        """The read of `relpath` ended (at `at`): every open request file for it completes or fails."""
+        now = self.now() if at is None else min(at, self.now())
         rows = [f for f in self.state.request_files_in(OPEN_STATES) if f.relpath == relpath]
         if error is None:
             done = [

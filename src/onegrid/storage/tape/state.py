@@ -126,6 +126,28 @@ class TapeState:
             rows = self._conn.execute("SELECT * FROM files").fetchall()
         return [FileRow(*r[:4], bool(r[4]), *r[5:]) for r in rows]
 
+    def files_under(self, path: str) -> list[FileRow]:
+        """The file `path` and every file below it (a directory), by an index range scan."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+                (path, path + "/", path + "0"),  # "0" sorts right after "/"
+            ).fetchall()
+        return [FileRow(*r[:4], bool(r[4]), *r[5:]) for r in rows]
+
+    def unmigrated(self, written_before: float) -> list[FileRow]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM files WHERE tape IS NULL AND on_disk = 1 AND written_at <= ?",
+                (written_before,),
+            ).fetchall()
+        return [FileRow(*r[:4], bool(r[4]), *r[5:]) for r in rows]
+
+    def disk_usage(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT COALESCE(SUM(size), 0) FROM files WHERE on_disk = 1").fetchone()
+        return int(row[0])
+
     def upsert_written(self, path: str, size: int, now: float) -> None:
         """A new version on disk: any tape copy of an older version no longer counts."""
         with self.transaction() as c:
