@@ -25,6 +25,9 @@ from onegrid.grid.sites import Site, SitesFile, StorageElement
 VO_GROUPS = ("production", "data", "users")
 EXPERIMENT_SCOPES = ("belle", "raw", "mc")
 MIN_FREE_FRACTION = 0.05
+USER_QUOTA_BYTES = 10**12
+MEMBER_SCOPES = ("storage.read:/", "storage.create:/", "compute.read", "compute.create", "compute.modify",
+                 "compute.cancel")
 
 
 @dataclass(frozen=True)
@@ -99,5 +102,22 @@ def provision_compute(client: OneGridClient, sites: SitesFile) -> None:
             client.wms.put_queue(want)
 
 
-def provision_people(client: OneGridClient, sites: SitesFile) -> None:
-    """The VO's groups and a user (IAM); filled in when IAM's admin API lands."""
+def provision_people(client: OneGridClient, sites: SitesFile, user: str, password: str) -> None:
+    """The VO's groups, what their members may ask for, and a user with a quota."""
+    t = client.transport
+    have_groups = {g["path"] for g in t.json("GET", "/iam/groups")}
+    for path in (sites.vo, *(f"{sites.vo}/{g}" for g in VO_GROUPS)):
+        if path not in have_groups:
+            t.json("POST", "/iam/groups", json={"path": path})
+    if not t.json("GET", "/iam/policies", params={"group": sites.vo}):
+        t.json("POST", "/iam/policies", json={"rule": "PERMIT", "group": sites.vo, "scopes": list(MEMBER_SCOPES),
+                                              "description": "members read everything and add files"})
+        t.json("POST", "/iam/policies", json={"rule": "PERMIT", "group": f"{sites.vo}/production",
+                                              "scopes": ["storage.modify:/", "storage.stage:/"],
+                                              "description": "production replaces and stages files"})
+    if user not in {a["name"] for a in t.json("GET", "/iam/accounts")}:
+        t.json("POST", "/iam/accounts", json={"name": user, "type": "USER", "password": password,
+                                              "groups": [sites.vo, f"{sites.vo}/users"]})
+        for _site, se in sites.storage_elements:
+            if se.kind == "disk":
+                client.catalog.set_account_limit(user, se.name, USER_QUOTA_BYTES)

@@ -24,10 +24,13 @@ from onegrid.grid.layout import GridLayout
 from onegrid.grid.provision import provision_catalog, provision_compute, provision_people
 from onegrid.grid.sites import SitesFile, load_sites
 from onegrid.grid.supervisor import Supervisor
+from onegrid.iam.tokens import WLCG_ANY_AUDIENCE
 
 DAEMONS = ("judge", "conveyor", "reaper", "watchdog", "wms", "site-director")
 DEMO_USER = "alice"
 DEMO_USER_PASSWORD = "alice-password"
+LOGIN_SCOPES = ("wlcg.groups", "storage.read:/", "storage.create:/", "storage.modify:/", "storage.stage:/",
+                "compute.read", "compute.create", "compute.modify", "compute.cancel")
 
 
 @dataclass
@@ -98,13 +101,15 @@ class Grid:
         for name in self.daemons:
             sv.start(f"daemon-{name}", sv.onegrid_argv("daemon", name))
 
-    def login(self, account: str, password: str) -> OneGridClient:
-        """A client logged in with a password (Rucio's password login, which every server has)."""
-        r = httpx.get(f"{self.layout.server_url}/auth/userpass", timeout=30,
-                      headers={"X-Rucio-Username": account, "X-Rucio-Password": password})
+    def login(self, account: str, password: str, scopes: tuple[str, ...] = LOGIN_SCOPES) -> OneGridClient:
+        """A client with a password-grant token good for the server and every storage
+        (audience: the WLCG "any" URI)."""
+        r = httpx.post(f"{self.layout.server_url}/token", timeout=30, data={
+            "grant_type": "password", "username": account, "password": password,
+            "scope": " ".join(scopes), "audience": WLCG_ANY_AUDIENCE})
         if r.status_code != 200:
             raise Unavailable(f"login of {account} to {self.layout.server_url} failed: {r.text}")
-        return OneGridClient(self.layout.server_url, r.headers["X-Rucio-Auth-Token"])
+        return OneGridClient(self.layout.server_url, r.json()["access_token"])
 
     def root_client(self) -> OneGridClient:
         return self.login("root", self.root_password)
@@ -116,7 +121,7 @@ class Grid:
         with self.root_client() as client:
             provision_catalog(client, self.sites, self.layout)
             provision_compute(client, self.sites)
-            provision_people(client, self.sites)
+            provision_people(client, self.sites, DEMO_USER, DEMO_USER_PASSWORD)
 
     def start(self, on_step: Callable[[str], None] = lambda _: None) -> None:
         """Everything, in the order each part needs the one before."""
