@@ -17,6 +17,7 @@ from onegrid.catalog.errors import (
     FileConsistencyMismatch,
     UnsupportedOperation,
 )
+from onegrid.catalog.rules.tables import ChangedDID
 from onegrid.catalog.scopes import ScopeNotFound
 from onegrid.catalog.tables import DID, TYPED_META, Content, DIDType, Scope
 from onegrid.clock import Clock
@@ -228,6 +229,8 @@ def attach(session: Session, clock: Clock, scope: str, name: str, children: Sequ
         parent.length = (parent.length or 0) + len(rows)
         parent.bytes = (parent.bytes or 0) + sum(r["bytes"] or 0 for r in rows)
         parent.updated_at = now
+        # The rules on this collection (and above it) follow its content: tell the judge.
+        session.add(ChangedDID(scope=scope, name=name, created_at=now))
         session.flush()
     return len(rows)
 
@@ -262,6 +265,8 @@ def detach(session: Session, clock: Clock, scope: str, name: str, children: Sequ
     parent.length = max(0, (parent.length or 0) - removed)
     parent.bytes = max(0, (parent.bytes or 0) - freed)
     parent.updated_at = clock.now()
+    if removed:
+        session.add(ChangedDID(scope=scope, name=name, created_at=parent.updated_at))
     session.flush()
     return removed
 
