@@ -103,6 +103,65 @@ def act_production(demo: Demo) -> None:
     demo.facts["production_jobs"] = finished
 
 
+# A user's analysis: reads its input files, counts events and tracks, writes a histogram.
+ANALYSIS = """
+import json, sys
+counts = {}
+events = 0
+for path in sys.argv[1:]:
+    with open(path) as f:
+        header = json.loads(f.readline())
+        for line in f:
+            n = len(json.loads(line)["tracks"])
+            counts[n] = counts.get(n, 0) + 1
+            events += 1
+json.dump({"events": events, "tracks_per_event": dict(sorted(counts.items()))}, open("histogram.json", "w"))
+print("analysed", events, "events")
+"""
+
+
+def _sandbox(files: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+def _wait_jobs(demo: Demo, ids: list[int], what: str, timeout: float = 120) -> list[dict[str, Any]]:
+    def done() -> int:
+        states = [demo.user.wms.job(i)["status"] for i in ids]
+        bad = [s for s in states if s in ("Failed", "Killed")]
+        if bad:
+            raise Unavailable(f"{what}: jobs {states}; see {demo.grid.layout.log_dir}")
+        return states.count("Done")
+
+    demo.wait(what, len(ids), done, timeout=timeout)
+    return [demo.user.wms.job(i) for i in ids]
+
+
+def act_site_ban(demo: Demo) -> None:
+    """A site is banned: the work that could have gone there runs at the other site."""
+    demo.act(4, "A bad day: a site is banned")
+    demo.root.wms.ban_site("BNL", "demo: cooling failure")
+    demo.say("BNL banned (cooling failure); 4 jobs that may run at BNL or Napoli are submitted")
+    payload = b"import platform; print('hello from', platform.node())"
+    sb = demo.user.wms.upload_sandbox(_sandbox({"hello.py": payload}))
+    ids = demo.user.wms.submit([{"Executable": "python", "Arguments": "hello.py", "InputSandbox": [sb],
+                                 "Site": ["BNL", "Napoli"], "JobName": f"hello_{i}", "CPUTime": 60}
+                                for i in range(4)])
+    jobs = _wait_jobs(demo, ids, "jobs Done")
+    sites = sorted({j["site"] for j in jobs})
+    demo.say(f"they ran at {', '.join(sites)}")
+    demo.root.wms.allow_site("BNL", "demo: cooling repaired")
+    demo.facts["ban"] = sites
+
+
 def summary(demo: Demo) -> None:
     from rich.table import Table
 
@@ -130,7 +189,7 @@ def summary(demo: Demo) -> None:
     demo.console.print(f"dashboard: [bold]{demo.grid.layout.server_url}/[/bold]")
 
 
-ACTS: list[Callable[[Demo], None]] = [act_production, summary]
+ACTS: list[Callable[[Demo], None]] = [act_production, act_site_ban, summary]
 
 
 def run_demo(data_dir: Path, *, port: int, console: Console, clock: Clock, keep: bool = False,
