@@ -1,0 +1,213 @@
+"""One file from one storage to another: HTTP third-party copy with gfal2's fallbacks, and
+the checks that decide whether the destination replica may be called AVAILABLE.
+
+Order (SPECS §1): pull (the destination GETs), push if pull is refused (the source PUTs),
+streamed through this process if neither is offered. Each side gets its own token narrowed
+to exactly the file (`storage.read:<path>` for the source; `storage.modify:<path>
+storage.read:<path>` for the destination, whose checksum is read back), audience the
+storage. Afterwards the destination's size and checksum are compared with the catalogue's;
+on a mismatch the source is checked too, so that a corrupt source is told apart from a
+transfer that went wrong.
+
+The outcome says what the conveyor should do next: DONE, RETRY (recoverable: later, with
+backoff), NEXT_SOURCE (this source cannot serve: try another), FAILED (nothing will help).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from onegrid.errors import (
+    AlreadyExists,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OneGridError,
+    Unauthenticated,
+)
+from onegrid.storage.client import ChecksumMismatch, PerfMarker, StorageClient, TransferFailed, is_recoverable
+
+Mint = Callable[[list[str], str], str]  # (scopes, audience) -> token
+ClientFor = Callable[[str | None], StorageClient]  # token -> a client sending it
+
+
+class Outcome(enum.StrEnum):
+    DONE = "DONE"
+    RETRY = "RETRY"
+    NEXT_SOURCE = "NEXT_SOURCE"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class CopySpec:
+    source_url: str
+    dest_url: str
+    source_path: str  # what the source token's scope names
+    dest_path: str
+    source_audience: str
+    dest_audience: str
+    bytes: int | None
+    adler32: str | None
+    md5: str | None
+    overwrite: bool = True
+    verify_checksum: bool = True
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    outcome: Outcome
+    mode: str | None = None  # pull | push | streamed
+    bytes: int = 0
+    error: str | None = None
+    source_corrupt: bool = False
+
+
+class _SourceCorrupt(Exception):
+    pass
+
+
+def _refused_mode(exc: OneGridError) -> bool:
+    """The active party does not do this kind of COPY (gfal2 then tries the next mode)."""
+    if isinstance(exc, TransferFailed):
+        return False
+    text = exc.message
+    return isinstance(exc, (InvalidInput, Conflict)) or " 501 " in text or " 405 " in text or " 400 " in text
+
+
+def _expected(spec: CopySpec) -> dict[str, str]:
+    out = {}
+    if spec.adler32:
+        out["adler32"] = spec.adler32.lower().zfill(8)
+    if spec.md5:
+        out["md5"] = spec.md5.lower()
+    return out
+
+
+def _differences(spec: CopySpec, size: int, checksums: dict[str, str]) -> list[str]:
+    diffs = []
+    if spec.bytes is not None and size != spec.bytes:
+        diffs.append(f"size {size} != {spec.bytes}")
+    for kind, want in _expected(spec).items():
+        got = checksums.get(kind)
+        if got is not None and got.lower().zfill(len(want)) != want:
+            diffs.append(f"{kind} {got} != {want}")
+    return diffs
+
+
+class FileCopy:
+    """Copies one file; `run()` never raises for storage trouble, it returns an outcome."""
+
+    def __init__(self, spec: CopySpec, *, mint: Mint, client_for: ClientFor, tmp_dir: Path,
+                 on_progress: Callable[[int], None] | None = None) -> None:
+        self.spec = spec
+        self.client_for = client_for
+        self.tmp_dir = tmp_dir
+        self.on_progress = on_progress
+        self.src_token = mint([f"storage.read:{spec.source_path}"], spec.source_audience)
+        self.dst_token = mint([f"storage.modify:{spec.dest_path}", f"storage.read:{spec.dest_path}"],
+                              spec.dest_audience)
+
+    def _marker(self, m: PerfMarker) -> None:
+        if self.on_progress:
+            self.on_progress(m.bytes_transferred)
+
+    def run(self) -> CopyResult:
+        mode = "pull"
+        try:
+            moved, mode = self._transfer()
+            if self.spec.verify_checksum:
+                self._verify_destination()
+            return CopyResult(Outcome.DONE, mode=mode, bytes=moved)
+        except _SourceCorrupt as exc:
+            self._remove_destination()
+            return CopyResult(Outcome.NEXT_SOURCE, mode=mode, error=str(exc), source_corrupt=True)
+        except ChecksumMismatch as exc:
+            return self._after_mismatch(mode, exc.message)
+        except OneGridError as exc:
+            return CopyResult(_classify(exc), mode=mode, error=exc.message)
+        except OSError as exc:  # the streamed fallback's local disk
+            return CopyResult(Outcome.RETRY, mode=mode, error=f"{type(exc).__name__}: {exc}")
+
+    def _transfer(self) -> tuple[int, str]:
+        s = self.spec
+        try:
+            r = self.client_for(self.dst_token).third_party_copy(
+                s.source_url, s.dest_url, mode="pull", source_token=self.src_token, dest_token=self.dst_token,
+                on_marker=self._marker, overwrite=s.overwrite, timeout=s.timeout)
+            return r.bytes_transferred, "pull"
+        except OneGridError as exc:
+            if not _refused_mode(exc):
+                raise
+        try:
+            r = self.client_for(self.src_token).third_party_copy(
+                s.source_url, s.dest_url, mode="push", source_token=self.src_token, dest_token=self.dst_token,
+                on_marker=self._marker, overwrite=s.overwrite, timeout=s.timeout)
+            return r.bytes_transferred, "push"
+        except OneGridError as exc:
+            if not _refused_mode(exc):
+                raise
+        return self._streamed(), "streamed"
+
+    def _streamed(self) -> int:
+        """Through this process: GET to a temporary file, then PUT with verification."""
+        s = self.spec
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.tmp_dir / f"stream-{uuid.uuid4().hex}"
+        try:
+            got = self.client_for(self.src_token).get(s.source_url, tmp, progress=self.on_progress)
+            diffs = _differences(s, got.size, dict(got.checksums))
+            if diffs:
+                raise _SourceCorrupt(f"source {s.source_url} is corrupt: {', '.join(diffs)}")
+            self.client_for(self.dst_token).put(tmp, s.dest_url, overwrite=s.overwrite, verify=True,
+                                                expected=_expected(s) or None)
+            return got.size
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            with contextlib.suppress(OSError):
+                tmp.with_name(tmp.name + ".part").unlink()
+
+    def _verify_destination(self) -> None:
+        s = self.spec
+        if not _expected(s) and s.bytes is None:
+            return
+        st = self.client_for(self.dst_token).stat(s.dest_url, checksums=True, compute=True)
+        diffs = _differences(s, st.size, dict(st.checksums))
+        if diffs:
+            raise ChecksumMismatch(f"destination {s.dest_url}: {', '.join(diffs)}", recoverable=True)
+
+    def _after_mismatch(self, mode: str, message: str) -> CopyResult:
+        """The destination is wrong: is the source to blame?"""
+        self._remove_destination()
+        try:
+            st = self.client_for(self.src_token).stat(self.spec.source_url, checksums=True, compute=True)
+        except OneGridError as exc:
+            return CopyResult(_classify(exc), mode=mode, error=f"{message}; source check failed: {exc.message}")
+        diffs = _differences(self.spec, st.size, dict(st.checksums))
+        if diffs:
+            return CopyResult(Outcome.NEXT_SOURCE, mode=mode, source_corrupt=True,
+                              error=f"source {self.spec.source_url} is corrupt: {', '.join(diffs)}")
+        return CopyResult(Outcome.RETRY, mode=mode, error=f"checksum mismatch after copy: {message}")
+
+    def _remove_destination(self) -> None:
+        with contextlib.suppress(OneGridError, OSError):
+            self.client_for(self.dst_token).delete(self.spec.dest_url)
+
+
+def _classify(exc: OneGridError) -> Outcome:
+    if isinstance(exc, AlreadyExists):
+        return Outcome.FAILED
+    if is_recoverable(exc):
+        return Outcome.RETRY
+    text = exc.message.lower()
+    if isinstance(exc, (NotFound, Forbidden, Unauthenticated)) or "not found" in text or "404" in text \
+            or "403" in text or "permission" in text:
+        return Outcome.NEXT_SOURCE
+    return Outcome.FAILED
