@@ -1,0 +1,41 @@
+"""Running an endpoint: uvicorn with the fast paths on (httptools parser, uvloop)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from onegrid.storage.endpoint.app import create_endpoint_app
+from onegrid.storage.endpoint.config import EndpointConfig
+
+
+def public_url(host: str, port: int) -> str:
+    """The URL clients (and token audiences) name this endpoint by."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name in ("onegrid.storage", "onegrid.storage.access"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level.upper())
+        if not logger.handlers:
+            logger.addHandler(handler)
+        logger.propagate = False
+
+
+def serve(config: EndpointConfig, host: str, port: int, *, log_level: str = "info",
+          tape_root: Path | None = None) -> None:
+    import uvicorn
+
+    setup_logging(log_level)
+    app = create_endpoint_app(config, tape_root=tape_root)
+    uvicorn.run(app, host=host, port=port, http="httptools", loop="uvloop", lifespan="on",
+                access_log=False, log_level=log_level.lower(), timeout_keep_alive=60)
