@@ -41,11 +41,13 @@ class Scope:
 def normalize_path(path: str) -> str:
     if not path.startswith("/"):
         raise InvalidInput(f"scope path {path!r} must be absolute")
+    # Any `..` is refused before normalising, as scitokens does: `/a/../../etc` would
+    # otherwise quietly become `/etc`.
+    if ".." in path.split("/"):
+        raise InvalidInput(f"scope path {path!r} contains '..'")
     norm = posixpath.normpath(path)
     if norm.startswith("//"):
         norm = "/" + norm.lstrip("/")
-    if ".." in norm.split("/"):
-        raise InvalidInput(f"scope path {path!r} escapes its root")
     return norm
 
 

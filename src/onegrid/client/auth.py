@@ -1,0 +1,147 @@
+"""Where the client finds its server and its token, and `connect()` for every CLI module.
+
+Token: WLCG bearer token discovery (github.com/WLCG-AuthZ-WG/bearer-token-discovery):
+`$BEARER_TOKEN`, the file `$BEARER_TOKEN_FILE`, `$XDG_RUNTIME_DIR/bt_u$UID`,
+`/tmp/bt_u$UID`, first one found wins. `ONEGRID_TOKEN` is honoured first, for scripts.
+
+Server: `--server`, else `ONEGRID_SERVER` / `ONEGRID_SERVER_URL`, else the URL saved by
+`onegrid login` in the user's config (`$XDG_CONFIG_HOME/onegrid/client.toml`), else the
+caller's default (the settings' `server_url`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from onegrid.client import OneGridClient
+
+DEFAULT_SERVER = "http://127.0.0.1:8080"
+SERVER_ENV = ("ONEGRID_SERVER", "ONEGRID_SERVER_URL")
+
+
+def _uid() -> int:
+    return os.geteuid()
+
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "onegrid"
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("ONEGRID_CLIENT_CONFIG") or config_dir() / "client.toml")
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """What `onegrid login` remembers (never the access token: that goes to discovery)."""
+
+    server_url: str | None = None
+    account: str | None = None
+    refresh_token_file: str | None = None
+
+
+def load_config() -> ClientConfig:
+    path = config_path()
+    if not path.is_file():
+        return ClientConfig()
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, OSError):
+        return ClientConfig()
+    return ClientConfig(server_url=data.get("server_url"), account=data.get("account"),
+                        refresh_token_file=data.get("refresh_token_file"))
+
+
+def save_config(config: ClientConfig) -> Path:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{k} = {json.dumps(v)}" for k, v in vars(config).items() if v is not None]
+    path.write_text("# written by `onegrid login`\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def token_locations() -> list[Path]:
+    """The files of WLCG discovery, in order (after the BEARER_TOKEN variable)."""
+    out = []
+    if os.environ.get("BEARER_TOKEN_FILE"):
+        out.append(Path(os.environ["BEARER_TOKEN_FILE"]))
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        out.append(Path(os.environ["XDG_RUNTIME_DIR"]) / f"bt_u{_uid()}")
+    out.append(Path("/tmp") / f"bt_u{_uid()}")
+    return out
+
+
+def discover_token() -> str | None:
+    """The bearer token by WLCG discovery (or `ONEGRID_TOKEN`), or None."""
+    for var in ("ONEGRID_TOKEN", "BEARER_TOKEN"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return value
+    for path in token_locations():
+        try:
+            value = path.read_text().strip()
+        except OSError:
+            continue
+        if value:
+            return value
+    return None
+
+
+def token_save_location() -> Path:
+    """Where `onegrid login` writes the token so that discovery finds it: the first
+    discovery file whose directory exists (`$BEARER_TOKEN_FILE`, then the runtime dir)."""
+    for path in token_locations():
+        if path.parent.is_dir():
+            return path
+    return Path("/tmp") / f"bt_u{_uid()}"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
+
+
+def save_token(token: str) -> Path:
+    path = token_save_location()
+    _write_private(path, token)
+    return path
+
+
+def refresh_token_path() -> Path:
+    return config_dir() / "refresh_token"
+
+
+def save_refresh_token(token: str) -> Path:
+    path = refresh_token_path()
+    _write_private(path, token)
+    return path
+
+
+def load_refresh_token() -> str | None:
+    path = Path(load_config().refresh_token_file or refresh_token_path())
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def server_url(server: str | None = None, *, default_server: str | None = None) -> str:
+    for candidate in (server, *(os.environ.get(v) for v in SERVER_ENV), load_config().server_url, default_server):
+        if candidate:
+            return candidate.rstrip("/")
+    return DEFAULT_SERVER
+
+
+def connect(server: str | None = None, token: str | None = None, *, default_server: str | None = None,
+            timeout: float = 60) -> OneGridClient:
+    """A client for the saved (or given) server with the discovered (or given) token."""
+    return OneGridClient(server_url(server, default_server=default_server), token or discover_token(),
+                         timeout=timeout)
