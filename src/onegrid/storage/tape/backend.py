@@ -94,6 +94,7 @@ class TapeBackend:
         )
         self.drives = [recall.Drive(i) for i in range(settings.drives)]
         self.mounts: list[recall.Mount] = []
+        self.mounts_started = 0  # cartridges loaded into a drive since start (for tests, logs)
         self.requests = StageRequests(self)
         # Serialises file replacement (evict, recall) against the endpoint's hooks.
         self._lock = threading.RLock()
@@ -296,6 +297,7 @@ class TapeBackend:
             return 0
         self.drives = recall.after_mounts(self.drives, mounts)
         self.mounts.extend(mounts)
+        self.mounts_started += sum(1 for m in mounts if m.remounted)
         self.requests.mark_started([r.path for m in mounts for r in m.reads], now)
         for m in mounts:
             log.info("mount %s in drive %d: %d files, done at %.3f", m.tape, m.drive, len(m.reads), m.end)
