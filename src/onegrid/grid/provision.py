@@ -118,6 +118,7 @@ def provision_people(client: OneGridClient, sites: SitesFile, user: str, passwor
     if user not in {a["name"] for a in t.json("GET", "/iam/accounts")}:
         t.json("POST", "/iam/accounts", json={"name": user, "type": "USER", "password": password,
                                               "groups": [sites.vo, f"{sites.vo}/users"]})
+        _ignore_existing(client.catalog.add_scope, f"user.{user}", user)
         for _site, se in sites.storage_elements:
             if se.kind == "disk":
                 client.catalog.set_account_limit(user, se.name, USER_QUOTA_BYTES)
