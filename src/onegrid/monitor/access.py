@@ -1,6 +1,7 @@
 """Who may read the monitor's endpoints (the `monitor.read_access` setting).
 
-Two kinds of reader, one dependency each, and every route names one of them:
+Three kinds of reader, one dependency each, and every route names one of them:
+- `Anyone`: the page shell, its static files and its config (no grid data in them).
 - `SummaryReader`: aggregates (volumes, counts, CPU, link windows, productions, `/metrics`);
   public unless `read_access = "authenticated"`.
 - `DetailReader`: anything that names a job, a rule, a file or an error; public only with
@@ -18,7 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from onegrid.deps import RuntimeDep
-from onegrid.iam.deps import Principal, get_principal
+from onegrid.iam.deps import Principal, get_optional_principal, get_principal
 from onegrid.iam.tables import AccountType
 from onegrid.monitor.settings import ReadAccess
 
@@ -39,6 +40,12 @@ class Reader:
         return self.principal.account if self.principal else None
 
 
+def _anyone(request: Request, runtime: RuntimeDep) -> Reader:
+    """The page shell and its config hold no grid data: anyone may load them. A token, if
+    sent, is still checked, so the page can say who is signed in."""
+    return Reader(get_optional_principal(request, runtime))
+
+
 def _summary_reader(request: Request, runtime: RuntimeDep) -> Reader:
     if runtime.settings.monitor.read_access is ReadAccess.AUTHENTICATED:
         return Reader(get_principal(request, runtime))
@@ -57,6 +64,7 @@ def _reading(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
+Anyone = Annotated[Reader, Depends(_anyone)]
 SummaryReader = Annotated[Reader, Depends(_summary_reader)]
 DetailReader = Annotated[Reader, Depends(_detail_reader)]
 ReadSession = Annotated[Session, Depends(_reading)]

@@ -14,7 +14,7 @@ import onegrid
 from onegrid.deps import RuntimeDep
 from onegrid.errors import Forbidden, NotFound
 from onegrid.monitor import exposition, jobs, metrics, overview, rules, storage, transfers
-from onegrid.monitor.access import DetailReader, ReadSession, SummaryReader
+from onegrid.monitor.access import Anyone, DetailReader, ReadSession, SummaryReader
 
 router = APIRouter(tags=["monitor"])
 api = APIRouter(prefix="/monitor/api", tags=["monitor"])
@@ -35,13 +35,13 @@ def _static(relative: str) -> FileResponse:
 
 
 @router.get("/", include_in_schema=False)
-def dashboard(reader: SummaryReader) -> FileResponse:
+def dashboard(reader: Anyone) -> FileResponse:
     # The page itself holds no data; with read_access "authenticated" it asks for a login.
     return _static("index.html")
 
 
 @router.get("/monitor/static/{name}", include_in_schema=False)
-def static_file(name: str, reader: SummaryReader) -> FileResponse:
+def static_file(name: str, reader: Anyone) -> FileResponse:
     if name not in STATIC_FILES:
         raise NotFound(f"no dashboard file {name}")
     return _static(STATIC_FILES[name])
@@ -54,7 +54,7 @@ def prometheus_metrics(reader: SummaryReader, session: ReadSession, runtime: Run
 
 
 @api.get("/config")
-def dashboard_config(reader: SummaryReader, runtime: RuntimeDep) -> dict[str, Any]:
+def dashboard_config(reader: Anyone, runtime: RuntimeDep) -> dict[str, Any]:
     s = runtime.settings.monitor
     return {"version": onegrid.__version__, "read_access": s.read_access.value,
             "refresh_seconds": s.refresh_seconds, "account": reader.account}
