@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from transfer_harness import Grid, run_until_idle
+from transfer_harness import Grid, adler32_of, run_until_idle
 
 from onegrid.catalog.tables import Replica, ReplicaState
 from onegrid.transfers.tables import TransferHistory, TransferRequest
@@ -32,3 +32,74 @@ def test_conveyor_copies_files_and_marks_destination_replicas_available(grid: Gr
     assert states == dict.fromkeys(files, ReplicaState.AVAILABLE)
     assert len(hist) == 5 and all(h.outcome == "DONE" and h.source_rse_id == src.rse_id for h in hist)
     assert all(h.mode == "pull" for h in hist)
+
+
+def test_corrupt_source_is_declared_bad_and_another_source_is_used(grid: Grid) -> None:
+    near = grid.add_storage("DESY-TAPE-BUFFER", site="DESY")  # same site as the destination: tried first
+    far = grid.add_storage("KEK-DISK", site="KEK", country="JP")
+    dst = grid.add_storage("DESY-DISK", site="DESY")
+    good = b"the real bytes " * 500
+    bad = bytearray(good)
+    bad[100] ^= 0xFF
+    grid.put_file("KEK-DISK", "belle", "raw.root", good)
+    grid.put_file("DESY-TAPE-BUFFER", "belle", "raw.root", bytes(bad), adler32=adler32_of(good))
+    (rid,) = grid.queue("belle", ["raw.root"], "DESY-DISK")
+    run_until_idle(grid.conveyor())
+    req = _requests(grid, [rid])[rid]
+    assert req.state == "DONE", req.last_error
+    assert dst.path_of("belle", "raw.root").read_bytes() == good
+    with grid.runtime.reading() as s:
+        states = {rse: st for rse, st in s.execute(sa.select(Replica.rse_id, Replica.state)
+                                                   .where(Replica.name == "raw.root")).all()}
+        hist = s.scalars(sa.select(TransferHistory).order_by(TransferHistory.id)).all()
+    assert states[near.rse_id] is ReplicaState.BAD
+    assert states[far.rse_id] is ReplicaState.AVAILABLE and states[dst.rse_id] is ReplicaState.AVAILABLE
+    assert [(h.source_rse_id, h.outcome) for h in hist] == [(near.rse_id, "FAILED"), (far.rse_id, "DONE")]
+    assert "corrupt" in (hist[0].error or "")
+
+
+def test_missing_source_falls_back_then_fails_when_none_is_left(grid: Grid) -> None:
+    grid.add_storage("DESY-OTHER", site="DESY")
+    grid.add_storage("KEK-DISK", site="KEK", country="JP")
+    dst = grid.add_storage("DESY-DISK", site="DESY")
+    grid.put_file("KEK-DISK", "belle", "a.root", b"a" * 100)
+    grid.put_file("DESY-OTHER", "belle", "a.root", b"a" * 100)
+    grid.storages["DESY-OTHER"].path_of("belle", "a.root").unlink()  # registered, but gone from disk
+    grid.put_file("DESY-OTHER", "belle", "b.root", b"b" * 100)
+    grid.storages["DESY-OTHER"].path_of("belle", "b.root").unlink()
+    a, b = grid.queue("belle", ["a.root", "b.root"], "DESY-DISK")
+    run_until_idle(grid.conveyor())
+    reqs = _requests(grid, [a, b])
+    assert reqs[a].state == "DONE" and dst.path_of("belle", "a.root").read_bytes() == b"a" * 100
+    assert reqs[b].state == "FAILED"
+    assert "no usable source" in (reqs[b].last_error or "")
+    assert not dst.path_of("belle", "b.root").exists()
+
+
+def test_recoverable_errors_are_retried_up_to_the_limit(grid: Grid) -> None:
+    from transfer_harness import free_port
+
+    grid.add_storage("DOWN-DISK", site="KEK", url=f"http://127.0.0.1:{free_port()}")  # nobody listens there
+    grid.add_storage("DESY-DISK", site="DESY")
+    grid.put_file("DOWN-DISK", "belle", "x.root", b"x", )
+    (rid,) = grid.queue("belle", ["x.root"], "DESY-DISK", retry_limit=2)
+    run_until_idle(grid.conveyor())
+    req = _requests(grid, [rid])[rid]
+    assert req.state == "FAILED" and req.attempts == 3
+    with grid.runtime.reading() as s:
+        outcomes = s.scalars(sa.select(TransferHistory.outcome).where(TransferHistory.request_id == rid)).all()
+    assert outcomes == ["FAILED"] * 3
+
+
+def test_cancelled_request_is_not_copied(grid: Grid) -> None:
+    from onegrid.transfers import service
+
+    grid.add_storage("KEK-DISK", site="KEK", country="JP")
+    dst = grid.add_storage("DESY-DISK", site="DESY")
+    grid.put_file("KEK-DISK", "belle", "c.root", b"c" * 10)
+    (rid,) = grid.queue("belle", ["c.root"], "DESY-DISK")
+    with grid.runtime.transaction() as s:
+        service.cancel_requests(s, [rid], grid.runtime.clock)
+    run_until_idle(grid.conveyor())
+    assert _requests(grid, [rid])[rid].state == "CANCELLED"
+    assert not dst.path_of("belle", "c.root").exists()
