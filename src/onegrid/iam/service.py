@@ -211,3 +211,13 @@ def check_client_secret(session: Session, client_id: str, secret: str) -> Accoun
     if account.status is not AccountStatus.ACTIVE:
         raise Unauthenticated(f"account {client_id} is suspended")
     return account
+
+
+def add_external_identity(session: Session, clock: Clock, account: str, issuer: str, subject: str) -> Identity:
+    """Let a trusted external issuer's subject act as `account` (its tokens are accepted)."""
+    get_account(session, account)
+    identity = Identity(account=account, kind=IdentityKind.OIDC, issuer=issuer.rstrip("/"), identity=subject,
+                        created_at=clock.now())
+    session.add(identity)
+    session.flush()
+    return identity
