@@ -167,6 +167,8 @@ class TapeState:
         with self.transaction() as c:
             c.execute("DELETE FROM files WHERE path = ?", (dst,))
             c.execute("UPDATE files SET path = ? WHERE path = ?", (dst, src))
+            # Pins (and recalls) belong to the file, as dCache's do, so they follow a rename.
+            c.execute("UPDATE request_files SET relpath = ? WHERE relpath = ?", (dst, src))
 
     def touch(self, path: str, now: float) -> None:
         with self.transaction() as c:
