@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from onegrid.clock import Clock, SystemClock
-from onegrid.errors import NotFound, OneGridError
+from onegrid.errors import NotFound, OneGridError, Unauthenticated
 from onegrid.iam.jwks import RemoteJwks
 from onegrid.storage.endpoint import tpc, webdav_read, webdav_write
 from onegrid.storage.endpoint.auth import Access, Authorizer, Caller
@@ -39,6 +39,8 @@ from onegrid.storage.endpoint.state import Endpoint, log
 access_log = logging.getLogger("onegrid.storage.access")
 
 SRR_PATHS = ("/.well-known/wlcg-srr", "/storage-descriptor.json")
+
+ANONYMOUS_METHODS = ("GET", "HEAD", "PROPFIND")
 
 Handler = Callable[[Endpoint, Request, Caller], Awaitable[int]]
 
@@ -117,6 +119,9 @@ class EndpointApp:
                 raise HttpError(405, "METHOD_NOT_ALLOWED", f"{req.method} is not supported here",
                                 {"allow": webdav_read.ALLOW})
             caller = await ep.auth.caller(req.header("authorization"))
+            if caller.claims is None and not (ep.config.anonymous_read and req.method in ANONYMOUS_METHODS):
+                # Before any lookup, so that strangers learn nothing, not even what exists.
+                raise Unauthenticated(f"{req.method} {req.path} needs a bearer token")
             await handler(ep, req, caller)
         except OneGridError as exc:
             if error_status(exc) >= 500:
