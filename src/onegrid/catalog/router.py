@@ -9,7 +9,8 @@ from onegrid.catalog.routes_accounts import router as accounts_router
 from onegrid.catalog.routes_dids import router as dids_router
 from onegrid.catalog.routes_replicas import router as replicas_router
 from onegrid.catalog.routes_rses import router as rses_router
+from onegrid.catalog.rules.routes import router as rules_router
 
 router = APIRouter()
-for sub in (accounts_router, rses_router, replicas_router, dids_router):
+for sub in (accounts_router, rses_router, replicas_router, rules_router, dids_router):
     router.include_router(sub)

@@ -350,8 +350,10 @@ def _cancel_unneeded(session: Session, clock: Clock, keys: list[tuple[str, str, 
 def refresh_counters(session: Session, clock: Clock, rule: Rule) -> None:
     """Recount the rule's locks by state and derive the rule's state from them. A count,
     not an increment, so two judges finishing the same transfer agree."""
-    counts = dict(session.execute(sa.select(Lock.state, sa.func.count()).where(Lock.rule_id == rule.id)
-                                  .group_by(Lock.state)).all())
+    rows = session.execute(sa.select(Lock.state, sa.func.count(), sa.func.sum(Lock.bytes))
+                           .where(Lock.rule_id == rule.id).group_by(Lock.state)).all()
+    counts = {st: n for st, n, _b in rows}
+    rule.bytes = sum(int(b or 0) for _st, _n, b in rows)
     rule.locks_ok_cnt = int(counts.get(LockState.OK, 0))
     rule.locks_replicating_cnt = int(counts.get(LockState.REPLICATING, 0))
     rule.locks_stuck_cnt = int(counts.get(LockState.STUCK, 0))

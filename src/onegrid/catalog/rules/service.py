@@ -109,7 +109,7 @@ def add_rules(session: Session, clock: Clock, rng: random.Random, *, dids: Seque
                     ignore_account_limit=bool(ignore_account_limit), comment=comment, subscription_id=subscription_id,
                     meta=meta if isinstance(meta, dict) else None,
                     state=RuleState.INJECT if asynchronous else RuleState.REPLICATING,
-                    locks_ok_cnt=0, locks_replicating_cnt=0, locks_stuck_cnt=0, eval_attempts=0,
+                    locks_ok_cnt=0, locks_replicating_cnt=0, locks_stuck_cnt=0, bytes=0, eval_attempts=0,
                     expires_at=now + timedelta(seconds=int(lifetime)) if lifetime is not None else None,
                     created_at=now, updated_at=now)
         session.add(rule)
@@ -151,6 +151,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         "rse_expression": rule.rse_expression, "copies": rule.copies, "expires_at": _iso(rule.expires_at),
         "weight": rule.weight, "locked": rule.locked, "locks_ok_cnt": rule.locks_ok_cnt,
         "locks_replicating_cnt": rule.locks_replicating_cnt, "locks_stuck_cnt": rule.locks_stuck_cnt,
+        "bytes": rule.bytes,
         "source_replica_expression": rule.source_replica_expression, "activity": rule.activity,
         "grouping": rule.grouping.value, "notification": rule.notification.value, "stuck_at": _iso(rule.stuck_at),
         "purge_replicas": rule.purge_replicas, "ignore_availability": rule.ignore_availability,

@@ -90,6 +90,7 @@ class Rule(Base):
     locks_ok_cnt: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     locks_replicating_cnt: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     locks_stuck_cnt: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # held by the rule's locks
     error: Mapped[str | None] = mapped_column(sa.String(1024))
     stuck_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('locks_ok_cnt', sa.BigInteger(), nullable=False),
     sa.Column('locks_replicating_cnt', sa.BigInteger(), nullable=False),
     sa.Column('locks_stuck_cnt', sa.BigInteger(), nullable=False),
+    sa.Column('bytes', sa.BigInteger(), nullable=False),
     sa.Column('error', sa.String(length=1024), nullable=True),
     sa.Column('stuck_at', onegrid.db.base.UtcDateTime(), nullable=True),
     sa.Column('expires_at', onegrid.db.base.UtcDateTime(), nullable=True),

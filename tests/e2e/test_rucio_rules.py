@@ -1,0 +1,105 @@
+"""The stock `rucio` client (rucio-clients from PyPI) manages replication rules and
+subscriptions on a live OneGrid server: rule add, list, show (and --examine), update,
+remove; subscription add and list."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RUCIO = Path(sys.executable).parent / "rucio"
+pytestmark = pytest.mark.skipif(not RUCIO.exists() and not os.environ.get("CI"), reason="rucio-clients not installed")
+
+
+@pytest.fixture
+def rucio(live_server, tmp_path: Path) -> Callable[..., str]:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "rucio.cfg"
+    cfg.write_text(
+        "[client]\n"
+        f"rucio_host = {live_server.url}\nauth_host = {live_server.url}\n"
+        "auth_type = userpass\nusername = root\npassword = root-password\naccount = root\n"
+        f"request_retries = 1\nauth_token_file_path = {tmp_path / 'token'}\n"
+    )
+    env = {**os.environ, "RUCIO_CONFIG": str(cfg), "HOME": str(tmp_path)}
+
+    def run(*args: str, ok: bool = True) -> str:
+        proc = subprocess.run([str(RUCIO), *args], capture_output=True, text=True, env=env, timeout=60)
+        if ok:
+            assert proc.returncode == 0, f"rucio {' '.join(args)}: {proc.stdout}{proc.stderr}"
+        return proc.stdout + proc.stderr
+
+    run.env = env  # type: ignore[attr-defined]
+    return run
+
+
+def _api(env: dict[str, str], code: str) -> object:
+    proc = subprocess.run([sys.executable, "-c", "import json\nfrom rucio.client import Client\nc = Client()\n" + code],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _setup(rucio: Callable[..., str]) -> None:
+    for rse in ("KEK-DISK", "DESY-DISK", "BNL-TAPE"):
+        rucio("rse", "add", rse)
+    rucio("rse", "attribute", "set", "BNL-TAPE", "--key", "raw_centre", "--value", "true")
+    rucio("scope", "add", "belle", "--account", "root")
+    files = [{"scope": "belle", "name": f"f{i}.root", "bytes": 1000, "adler32": "0badcafe"} for i in range(5)]
+    assert _api(rucio.env, f"print(json.dumps(c.add_replicas('KEK-DISK', {files!r})))") is True  # type: ignore[attr-defined]
+    rucio("did", "add", "belle:ds1", "--type", "dataset")
+    rucio("did", "content", "add", *[f"belle:f{i}.root" for i in range(5)], "--to-did", "belle:ds1")
+
+
+def test_stock_rucio_client_adds_shows_updates_and_removes_rules(rucio) -> None:  # type: ignore[no-untyped-def]
+    _setup(rucio)
+    out = rucio("rule", "add", "belle:ds1", "--copies", "1", "--rses", "DESY-DISK", "--comment", "to DESY")
+    rule_id = out.strip().splitlines()[-1]
+    assert len(rule_id) == 32
+    shown = rucio("rule", "show", rule_id)
+    assert "REPLICATING" in shown and "0/5/0" in shown and "DESY-DISK" in shown and "to DESY" in shown
+    listed = rucio("rule", "list", "--did", "belle:ds1")
+    assert rule_id in listed and "DESY-DISK" in listed
+    assert rule_id in rucio("rule", "list", "--account", "root")
+    assert rule_id in rucio("rule", "list", "--file", "belle:f0.root")
+    # an OK rule: the files are already on KEK-DISK
+    ok_id = rucio("rule", "add", "belle:ds1", "--copies", "1", "--rses", "KEK-DISK").strip().splitlines()[-1]
+    assert "5/0/0" in rucio("rule", "show", ok_id) and "OK" in rucio("rule", "show", ok_id)
+    # refusals say why
+    assert "no writable RSE" in rucio("rule", "add", "belle:ds1", "--copies", "1", "--rses", "nosuch=1", ok=False) \
+        or "matches no RSE" in rucio("rule", "add", "belle:ds1", "--copies", "1", "--rses", "nosuch=1", ok=False)
+    too_many = rucio("rule", "add", "belle:ds1", "--copies", "4", "--rses", "KEK-DISK|BNL-TAPE", ok=False)
+    assert "4 copies need 4 RSEs" in too_many
+    # update: lifetime, comment, suspend; analysis
+    rucio("rule", "update", rule_id, "--lifetime", "3600", "--comment", "later", "--suspend")
+    rule = _api(rucio.env, f"print(json.dumps(c.get_replication_rule('{rule_id}')))")  # type: ignore[attr-defined]
+    assert rule["state"] == "SUSPENDED" and rule["comments"] == "later" and rule["expires_at"]  # type: ignore[index]
+    assert "Status of the replication rule" in rucio("rule", "show", rule_id, "--examine")
+    locks = _api(rucio.env, f"print(json.dumps(list(c.list_replica_locks('{rule_id}'))))")  # type: ignore[attr-defined]
+    assert len(locks) == 5 and {lk["rse"] for lk in locks} == {"DESY-DISK"}  # type: ignore[union-attr,index]
+    # locked rules stay
+    rucio("rule", "update", ok_id, "--locked", "true")
+    assert "locked" in rucio("rule", "remove", ok_id, ok=False)
+    rucio("rule", "update", ok_id, "--locked", "false")
+    rucio("rule", "remove", ok_id)
+    rucio("rule", "remove", rule_id, "--purge-replicas")
+    assert rule_id not in rucio("rule", "list", "--account", "root")
+    assert "RuleNotFound" in rucio("rule", "show", rule_id, ok=False) or "no rule" in rucio("rule", "show", rule_id,
+                                                                                           ok=False)
+
+
+def test_stock_rucio_client_adds_and_lists_subscriptions(rucio) -> None:  # type: ignore[no-untyped-def]
+    _setup(rucio)
+    rules = json.dumps([{"copies": 1, "rse_expression": "raw_centre=true", "activity": "RAW Export"}])
+    out = rucio("subscription", "add", "raw-export", "--filter", json.dumps({"scope": ["belle"], "datatype": ["RAW"]}),
+                "--rule", rules, "--comment", "RAW to the data centres")
+    assert "Subscription added" in out
+    listed = rucio("subscription", "list", "--long")
+    assert "raw-export" in listed and "raw_centre=true" in listed
+    subs = _api(rucio.env, "print(json.dumps(list(c.list_subscriptions(name='raw-export'))))")  # type: ignore[attr-defined]
+    assert subs[0]["account"] == "root" and json.loads(subs[0]["filter"])["datatype"] == ["RAW"]  # type: ignore[index]
