@@ -400,6 +400,7 @@ async function signIn(event) {
   const response = await fetch("/auth/userpass", { headers: {
     "X-Rucio-Account": account, "X-Rucio-Username": account, "X-Rucio-Password": password,
   } });
+  await response.text();  // read to the end, so the browser does not count the request as aborted
   const t = response.headers.get("X-Rucio-Auth-Token");
   if (!response.ok || !t) {
     reportError(new Error(`sign-in refused for ${account}`));
