@@ -449,3 +449,42 @@ def wait_for(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.02)
+
+
+def test_files_already_on_the_disk_buffer_are_adopted_at_start(tmp_path: Path) -> None:
+    clock = ManualClock()
+    disk = tmp_path / "disk"
+    (disk / "old/run").mkdir(parents=True)
+    (disk / "old/run/a").write_bytes(b"a" * 50)
+    (disk / ".onegrid").mkdir()
+    (disk / ".onegrid/checksums.sqlite").write_bytes(b"bookkeeping")
+    (disk / "old/.onegrid-part-123").write_bytes(b"partial upload")
+    backend = make_backend(tmp_path, clock)
+    assert backend.adopt_existing() == 1
+    assert backend.adopt_existing() == 0
+    assert [r.path for r in backend.state.files()] == ["old/run/a"]
+    clock.advance(61)
+    backend.run_once()
+    assert backend.locality("old/run/a") == "DISK_AND_TAPE"
+    assert (backend.tape_root / "T00000/old/run/a").read_bytes() == b"a" * 50
+    backend.close()
+
+
+def test_moving_or_deleting_a_directory_carries_its_tape_copies(site: TapeSite) -> None:
+    fill_and_evict(site)
+    backend = site.backend
+    os.rename(backend.disk_root / "data", backend.disk_root / "archive")  # what the endpoint's MOVE did
+    backend.on_moved("data", "archive")
+    assert backend.locality("archive/f1") == "TAPE" and backend.locality("data/f1") == "NONE"
+    assert (backend.tape_root / "T00000/archive/f1").read_bytes() == payload(1)
+    assert not (backend.tape_root / "T00000/data/f1").exists()
+    a = site.http.post(f"{TAPE_API_PREFIX}/stage", json={"files": [{"path": "/belle/archive/f1"}]}).json()[
+        "requestId"
+    ]
+    site.tick(0)
+    site.tick(40)
+    assert site.states(a) == {"f1": "COMPLETED"}
+    assert (backend.disk_root / "archive/f1").read_bytes() == payload(1)
+    backend.on_deleted("archive")
+    assert backend.state.files() == []
+    assert not any(p.is_file() for p in (backend.tape_root / "T00000").rglob("*"))

@@ -194,6 +194,7 @@ class TapeBackend:
     # --- the background work --------------------------------------------------------------
     async def start(self) -> None:
         if self._task is None:
+            await asyncio.to_thread(self.adopt_existing)
             self._task = asyncio.create_task(self._loop(), name="tape-backend")
 
     async def stop(self) -> None:
@@ -202,6 +203,28 @@ class TapeBackend:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    def adopt_existing(self) -> int:
+        """Files already in the disk root that the tape never heard of (the endpoint ran
+        without `--tape`, or files were placed by hand): treat them as just written.
+
+        Hidden names are the endpoint's bookkeeping and partial files, never data.
+        """
+        known = {r.path for r in self.state.files()}
+        adopted = 0
+        for dirpath, dirnames, filenames in os.walk(self.disk_root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath, name)
+                relpath = path.relative_to(self.disk_root).as_posix()
+                if relpath not in known and path.is_file() and not path.is_symlink():
+                    self.state.upsert_written(relpath, path.stat().st_size, self.clock.time())
+                    adopted += 1
+        if adopted:
+            log.info("tape: adopted %d files found on the disk buffer", adopted)
+        return adopted
 
     def close(self) -> None:
         self.state.close()
