@@ -71,7 +71,7 @@ def answers(url: str) -> bool:
     return True
 
 
-def test_up_starts_a_grid_that_stops_on_ctrl_c_and_resumes(grid_dir: Path) -> None:
+def test_up_starts_a_grid_that_stops_on_ctrl_c_resumes_and_dies_with_its_parent(grid_dir: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     up = UpProcess(grid_dir, port)
@@ -104,7 +104,12 @@ def test_up_starts_a_grid_that_stops_on_ctrl_c_and_resumes(grid_dir: Path) -> No
             with login(url, DEMO_USER, DEMO_USER_PASSWORD) as alice:
                 assert alice.catalog.get_did("user.alice", "kept-across-restarts")["type"] == "DATASET"
                 assert len(alice.wms.queues()) == 10
-            assert again.interrupt() == 0
+            again.proc.kill()  # SIGKILL: no chance to stop anything itself
+            again.proc.wait()
+            deadline = time.monotonic() + 60
+            while answers(f"{url}/health") or any(answers(f"{u}/.well-known/wlcg-srr") for u in storage_urls.values()):
+                assert time.monotonic() < deadline, "the grid's processes outlived a killed `onegrid up`"
+                time.sleep(0.5)
         finally:
             again.kill()
     finally:

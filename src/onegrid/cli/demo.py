@@ -18,10 +18,15 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8080, help="server port"),
     ) -> None:
         """Start a grid and run an experiment day on it, narrated (about two minutes)."""
+        from onegrid.cli.up import stop_on_sigterm
         from onegrid.clock import SystemClock
         from onegrid.grid.demo import run_demo
 
         clock = SystemClock()
+        stop_on_sigterm()
         with tempfile.TemporaryDirectory(prefix="onegrid-demo-") as tmp:
             folder = data_dir or Path(tmp)
-            run_demo(folder, port=port, console=console, clock=clock, keep=keep)
+            try:
+                run_demo(folder, port=port, console=console, clock=clock, keep=keep)
+            except KeyboardInterrupt:
+                raise typer.Exit(130) from None

@@ -25,18 +25,12 @@ def register(app: typer.Typer) -> None:
 
         clock = SystemClock()
         grid = Grid.plan(data_dir, sites, port, clock=clock)
-        stopping = False
-
-        def _stop(_signum: int, _frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, _stop)
+        stop_on_sigterm()
         try:
             with console.status("starting") as status:
                 grid.start(on_step=lambda step: status.update(f"starting {step}"))
             print_banner(grid)
-            while not stopping:
+            while True:
                 for proc in grid.supervisor.dead():
                     console.print(f"[red]{proc.name} stopped[/red] (log: {proc.log_path}); restarting")
                     grid.supervisor.start(proc.name, proc.argv)
@@ -47,6 +41,15 @@ def register(app: typer.Typer) -> None:
             console.print("stopping the grid …")
             grid.stop()
             console.print("stopped")
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM stops the grid as Ctrl-C does (the `finally` that stops every process runs)."""
+
+    def _interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def print_banner(grid: object) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -103,6 +104,82 @@ def act_production(demo: Demo) -> None:
     demo.facts["production_jobs"] = finished
 
 
+# RAW runs of experiment 30 arriving at the tier 0: a few small files each.
+RAW_EXPERIMENT = 30
+RAW_RUNS = (1234, 1235, 1236)
+RAW_FILES_PER_RUN = 4
+RAW_FILE_BYTES = 2 * 1024 * 1024
+
+
+def _content(label: str, size: int) -> bytes:
+    """Reproducible bytes for a demo file (no randomness needed)."""
+    import hashlib
+
+    return hashlib.shake_256(label.encode()).digest(size)
+
+
+def raw_dataset(run: int) -> str:
+    return f"/belle/Raw/e{RAW_EXPERIMENT:04d}/r{run:05d}"
+
+
+def act_raw(demo: Demo) -> None:
+    """RAW runs arrive at KEK; the RAW subscription copies them to tape at KEK and at one
+    RAW data centre chosen by shares, through third-party copies."""
+    from onegrid.storage.client.upload import UploadItem, upload
+
+    demo.act(1, "RAW data arrives at KEK; the RAW subscription copies it to tape")
+    folder = demo.grid.layout.data_dir / "demo" / "raw"
+    folder.mkdir(parents=True, exist_ok=True)
+    items_by_run: dict[int, list[UploadItem]] = {}
+    for run in RAW_RUNS:
+        ds = raw_dataset(run)
+        meta = {"datatype": "RAW", "experiment": RAW_EXPERIMENT, "run_number": run, "stream_name": "physics",
+                "project": f"exp{RAW_EXPERIMENT}"}
+        demo.root.catalog.add_dataset("raw", ds, meta=meta)
+        items = []
+        for i in range(RAW_FILES_PER_RUN):
+            name = f"raw.physics.{RAW_EXPERIMENT:04d}.{run:05d}.HLT{i % 2 + 1}.f{i:05d}.root"
+            path = folder / name
+            path.write_bytes(_content(name, RAW_FILE_BYTES))
+            items.append(UploadItem(path, "raw", f"{ds}/{name}", meta))
+        items_by_run[run] = items
+    total = sum(len(v) for v in items_by_run.values())
+    uploaded = [0]
+
+    def upload_all() -> int:
+        for run, items in items_by_run.items():
+            results = upload(demo.root.catalog, items, rse="KEK-DISK", dataset={"scope": "raw", "name": raw_dataset(run)},
+                             storage_token=demo.root.transport.token)
+            failed = [r for r in results if r.state == "FAILED"]
+            if failed:
+                raise Unavailable(f"upload of {failed[0].item.name} failed: {failed[0].error}")
+            uploaded[0] += len(results)
+        return uploaded[0]
+
+    demo.wait(f"RAW files uploaded to KEK-DISK ({RAW_FILE_BYTES // 2**20} MB each)", total, upload_all)
+    demo.say(f"{len(RAW_RUNS)} runs, {total} files registered with metadata datatype=RAW, run_number, stream")
+
+    def rules() -> list[dict[str, Any]]:
+        return [r for run in RAW_RUNS for r in demo.root.transport.stream_lines(
+            "GET", f"/dids/raw/{quote_plus(raw_dataset(run))}/rules")]
+
+    def locks_ok() -> int:
+        found = rules()
+        stuck = [r for r in found if r.get("state") == "STUCK"]
+        if stuck:
+            raise Unavailable(f"rule {stuck[0]['id']} is stuck: {stuck[0].get('error')}")
+        return sum(int(r.get("locks_ok_cnt", 0)) for r in found)
+
+    demo.wait("tape copies by the RAW subscription (judge → conveyor → HTTP-TPC)", 2 * total, locks_ok,
+              timeout=240)
+    placed: dict[str, int] = {}
+    for entry in demo.root.catalog.list_replicas([{"scope": "raw", "name": raw_dataset(run)} for run in RAW_RUNS]):
+        for rse in entry.get("states", {}):
+            placed[rse] = placed.get(rse, 0) + 1
+    demo.say("replicas per RSE: " + ", ".join(f"{rse} {n}" for rse, n in sorted(placed.items())))
+    demo.facts["raw_rses"] = placed
+
+
 # A user's analysis: reads its input files, counts events and tracks, writes a histogram.
 ANALYSIS = """
 import json, sys
@@ -189,7 +266,7 @@ def summary(demo: Demo) -> None:
     demo.console.print(f"dashboard: [bold]{demo.grid.layout.server_url}/[/bold]")
 
 
-ACTS: list[Callable[[Demo], None]] = [act_production, act_site_ban, summary]
+ACTS: list[Callable[[Demo], None]] = [act_raw, act_production, act_site_ban, summary]
 
 
 def run_demo(data_dir: Path, *, port: int, console: Console, clock: Clock, keep: bool = False,

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from onegrid.client import OneGridClient
-from onegrid.errors import AlreadyExists
+from onegrid.errors import AlreadyExists, NotFound
 from onegrid.grid.layout import GridLayout
 from onegrid.grid.sites import Site, SitesFile, StorageElement
 
 VO_GROUPS = ("production", "data", "users")
 EXPERIMENT_SCOPES = ("belle", "raw", "mc")
 MIN_FREE_FRACTION = 0.05
+RAW_SUBSCRIPTION = "belle-raw"
 USER_QUOTA_BYTES = 10**12
 MEMBER_SCOPES = ("storage.read:/", "storage.create:/", "compute.read", "compute.create", "compute.modify",
                  "compute.cancel")
@@ -89,6 +90,20 @@ def provision_catalog(client: OneGridClient, sites: SitesFile, layout: GridLayou
     for scope in EXPERIMENT_SCOPES:
         if scope not in scopes:
             _ignore_existing(cat.add_scope, scope, "root")
+
+
+def provision_raw_subscription(client: OneGridClient, sites: SitesFile) -> None:
+    """Belle II's RAW policy: every RAW dataset on the tier 0's tape, and a second copy on
+    tape at one RAW data centre, drawn by the centres' shares."""
+    from onegrid.catalog.rules.subscriptions import raw_policy
+
+    with contextlib.suppress(NotFound):  # Rucio answers 404 for an account without subscriptions
+        if any(s.get("name") == RAW_SUBSCRIPTION for s in client.transport.stream_lines("GET", "/subscriptions/root")):
+            return
+    tier0_tape = next(se.name for site, se in sites.storage_elements if site.tier == 0 and se.kind == "tape")
+    options = {"filter": {"did_type": "DATASET", "expression": "datatype=RAW"},
+               "replication_rules": raw_policy(tier0_tape), "comments": "Belle II RAW: tier 0 tape + one RAW centre"}
+    client.transport.request("POST", f"/subscriptions/root/{RAW_SUBSCRIPTION}", json={"options": options})
 
 
 def provision_compute(client: OneGridClient, sites: SitesFile) -> None:

@@ -18,6 +18,16 @@ from onegrid.errors import Unavailable
 STOP_GRACE_SECONDS = 10
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies, so a grid
+    whose `up` was killed (even with SIGKILL) leaves no process behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @dataclass
 class ManagedProcess:
     name: str
@@ -61,6 +71,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **self.env, **(extra_env or {})},
                 start_new_session=True,  # Ctrl-C reaches us, and we stop the children in order
+                preexec_fn=_die_with_parent,
             )
         self.processes[name] = proc
         return proc

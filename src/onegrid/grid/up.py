@@ -21,7 +21,12 @@ from onegrid.client import OneGridClient
 from onegrid.clock import Clock, SystemClock
 from onegrid.errors import Unavailable
 from onegrid.grid.layout import GridLayout
-from onegrid.grid.provision import provision_catalog, provision_compute, provision_people
+from onegrid.grid.provision import (
+    provision_catalog,
+    provision_compute,
+    provision_people,
+    provision_raw_subscription,
+)
 from onegrid.grid.sites import SitesFile, load_sites
 from onegrid.grid.supervisor import Supervisor
 from onegrid.iam.tokens import WLCG_ANY_AUDIENCE
@@ -121,6 +126,7 @@ class Grid:
         with self.root_client() as client:
             provision_catalog(client, self.sites, self.layout)
             provision_compute(client, self.sites)
+            provision_raw_subscription(client, self.sites)
             provision_people(client, self.sites, DEMO_USER, DEMO_USER_PASSWORD)
 
     def start(self, on_step: Callable[[str], None] = lambda _: None) -> None:
