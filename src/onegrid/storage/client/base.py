@@ -70,8 +70,8 @@ class PerfMarker:
 
 @dataclass(frozen=True)
 class TransferResult:
-    """A completed third-party copy: the bytes the last marker reported (or the size of
-    the destination when the server sent none), and the server's closing line."""
+    """A completed third-party copy: the destination's size (or, when it cannot be
+    asked, the bytes of the last marker), the number of markers, the closing line."""
 
     bytes_transferred: int
     markers: int

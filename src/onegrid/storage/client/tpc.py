@@ -145,14 +145,13 @@ def _marker(block: dict[str, Any]) -> PerfMarker:
 
 
 def _finish(http: httpx.Client, dest_url: str, dest_token: str | None, result: TransferResult) -> TransferResult:
-    """When the server reported no bytes (a small file done before the first marker, or a
-    synchronous copy), the destination's size is the number."""
-    if result.bytes_transferred:
-        return result
+    """The destination's size is the number of bytes copied: the last marker may predate
+    the end of the copy (or there was none: a small file, a synchronous copy)."""
     headers = {"Authorization": f"Bearer {dest_token}"} if dest_token else {}
     try:
         r = http.head(_http(dest_url), headers=headers, follow_redirects=True)
         size = int(r.headers.get("Content-Length") or 0) if r.is_success else 0
     except httpx.HTTPError:
         size = 0
-    return TransferResult(bytes_transferred=size, markers=result.markers, message=result.message)
+    return TransferResult(bytes_transferred=size or result.bytes_transferred, markers=result.markers,
+                          message=result.message)
