@@ -43,6 +43,11 @@ DEMO_ENV = {
     "ONEGRID_WMS__PILOT_IDLE_SECONDS": "20",
     "ONEGRID_WMS__JOBS_PER_PILOT": "2",
     "ONEGRID_WMS__AGENT_IDLE_SECONDS": "0.5",
+    "ONEGRID_STORAGE__MARKER_INTERVAL": "1",
+    "ONEGRID_STORAGE__TAPE__MIGRATION_DELAY": "2",
+    "ONEGRID_STORAGE__TAPE__MOUNT_LATENCY": "2",
+    "ONEGRID_STORAGE__TAPE__SEEK_TIME": "0.5",
+    "ONEGRID_STORAGE__TAPE__TICK": "0.2",
 }
 
 
@@ -222,9 +227,14 @@ def _wait_jobs(demo: Demo, ids: list[int], what: str, timeout: float = 120) -> l
     return [demo.user.wms.job(i) for i in ids]
 
 
+def act_bad_day(demo: Demo) -> None:
+    demo.act(4, "A bad day: a site is banned, a storage endpoint goes down")
+    act_site_ban(demo)
+    act_storage_down(demo)
+
+
 def act_site_ban(demo: Demo) -> None:
     """A site is banned: the work that could have gone there runs at the other site."""
-    demo.act(4, "A bad day: a site is banned")
     demo.root.wms.ban_site("BNL", "demo: cooling failure")
     demo.say("BNL banned (cooling failure); 4 jobs that may run at BNL or Napoli are submitted")
     payload = b"import platform; print('hello from', platform.node())"
@@ -237,6 +247,33 @@ def act_site_ban(demo: Demo) -> None:
     demo.say(f"they ran at {', '.join(sites)}")
     demo.root.wms.allow_site("BNL", "demo: cooling repaired")
     demo.facts["ban"] = sites
+
+
+def act_storage_down(demo: Demo) -> None:
+    """KEK's disk endpoint goes down while a run is replicated to Napoli: the transfers
+    fail over to the run's tape replicas (staged through the Tape REST API)."""
+    demo.say("KEK-DISK's storage endpoint stops; a rule asks for run "
+             f"{RAW_RUNS[0]} at NAPOLI-DISK (for a local analysis group)")
+    demo.grid.supervisor.stop("storage-KEK-DISK")
+    ds = raw_dataset(RAW_RUNS[0])
+    try:
+        [rule_id] = demo.root.transport.json("POST", "/rules/", json={
+            "dids": [{"scope": "raw", "name": ds}], "copies": 1, "rse_expression": "NAPOLI-DISK",
+            "activity": "Data Rebalancing", "comment": "demo: KEK-DISK is down"})
+
+        def locks_ok() -> int:
+            rule = demo.root.transport.json("GET", f"/rules/{rule_id}")
+            if rule.get("state") == "STUCK":
+                raise Unavailable(f"rule {rule_id} is stuck: {rule.get('error')}")
+            return int(rule.get("locks_ok_cnt", 0))
+
+        demo.wait("files at NAPOLI-DISK", RAW_FILES_PER_RUN, locks_ok, timeout=180)
+        requests = demo.root.transport.json("GET", "/transfers/requests", params={"rule_id": rule_id})
+        sources = sorted({str(r["source_se"]) for r in requests if r["state"] == "DONE"})
+        demo.say(f"copied from {', '.join(sources)} instead of the KEK-DISK endpoint that was down")
+        demo.facts["failover_sources"] = sources
+    finally:
+        demo.grid.restart_storage("KEK-DISK")
 
 
 def summary(demo: Demo) -> None:
@@ -266,7 +303,7 @@ def summary(demo: Demo) -> None:
     demo.console.print(f"dashboard: [bold]{demo.grid.layout.server_url}/[/bold]")
 
 
-ACTS: list[Callable[[Demo], None]] = [act_raw, act_production, act_site_ban, summary]
+ACTS: list[Callable[[Demo], None]] = [act_raw, act_production, act_bad_day, summary]
 
 
 def run_demo(data_dir: Path, *, port: int, console: Console, clock: Clock, keep: bool = False,

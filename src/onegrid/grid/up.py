@@ -27,7 +27,7 @@ from onegrid.grid.provision import (
     provision_people,
     provision_raw_subscription,
 )
-from onegrid.grid.sites import SitesFile, load_sites
+from onegrid.grid.sites import SitesFile, StorageElement, load_sites
 from onegrid.grid.supervisor import Supervisor
 from onegrid.iam.tokens import WLCG_ANY_AUDIENCE
 
@@ -85,21 +85,32 @@ class Grid:
         sv.wait_http("server", f"{self.layout.server_url}/health")
 
     def start_storage(self) -> None:
+        for _site, se in self.sites.storage_elements:
+            self._start_storage(se)
+        for _site, se in self.sites.storage_elements:
+            self._wait_storage(se.name)
+
+    def restart_storage(self, rse: str) -> None:
+        [se] = [se for _site, se in self.sites.storage_elements if se.name == rse]
+        self._start_storage(se)
+        self._wait_storage(rse)
+
+    def _start_storage(self, se: StorageElement) -> None:
         sv = self.supervisor
-        for _site, se in self.sites.storage_elements:
-            root = self.layout.storage_root(se.name)
-            root.mkdir(parents=True, exist_ok=True)
-            argv = sv.onegrid_argv(
-                "storage", "--root", str(root), "--host", self.layout.host,
-                "--port", str(self.layout.storage_ports[se.name]), "--base-path", self.sites.vo,
-                "--issuer", self.layout.server_url, "--name", se.name,
-                "--capacity", str(se.size_bytes),
-            )
-            if se.kind == "tape":
-                argv.append("--tape")
-            sv.start(f"storage-{se.name}", argv)
-        for _site, se in self.sites.storage_elements:
-            sv.wait_http(f"storage-{se.name}", f"{self.layout.storage_url(se.name)}/.well-known/wlcg-srr")
+        root = self.layout.storage_root(se.name)
+        root.mkdir(parents=True, exist_ok=True)
+        argv = sv.onegrid_argv(
+            "storage", "--root", str(root), "--host", self.layout.host,
+            "--port", str(self.layout.storage_ports[se.name]), "--base-path", self.sites.vo,
+            "--issuer", self.layout.server_url, "--name", se.name,
+            "--capacity", str(se.size_bytes),
+        )
+        if se.kind == "tape":
+            argv.append("--tape")
+        sv.start(f"storage-{se.name}", argv)
+
+    def _wait_storage(self, rse: str) -> None:
+        self.supervisor.wait_http(f"storage-{rse}", f"{self.layout.storage_url(rse)}/.well-known/wlcg-srr")
 
     def start_daemons(self) -> None:
         sv = self.supervisor
