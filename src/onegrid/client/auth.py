@@ -4,9 +4,9 @@ Token: WLCG bearer token discovery (github.com/WLCG-AuthZ-WG/bearer-token-discov
 `$BEARER_TOKEN`, the file `$BEARER_TOKEN_FILE`, `$XDG_RUNTIME_DIR/bt_u$UID`,
 `/tmp/bt_u$UID`, first one found wins. `ONEGRID_TOKEN` is honoured first, for scripts.
 
-Server: `--server`, else `ONEGRID_SERVER` / `ONEGRID_SERVER_URL`, else the URL saved by
-`onegrid login` in the user's config (`$XDG_CONFIG_HOME/onegrid/client.toml`), else the
-caller's default (the settings' `server_url`).
+Server: `--server`, else `ONEGRID_SERVER` / `ONEGRID_SERVER_URL`, else a `server_url` set
+in the settings file, else the URL saved by `onegrid login` in the user's config
+(`$XDG_CONFIG_HOME/onegrid/client.toml`), else http://127.0.0.1:8080.
 """
 
 from __future__ import annotations
@@ -134,7 +134,10 @@ def load_refresh_token() -> str | None:
 
 
 def server_url(server: str | None = None, *, default_server: str | None = None) -> str:
-    for candidate in (server, *(os.environ.get(v) for v in SERVER_ENV), load_config().server_url, default_server):
+    """`server`, else the environment, else a `default_server` that was configured (not
+    the built-in default), else the URL saved by `onegrid login`, else the built-in default."""
+    configured = default_server if default_server and default_server.rstrip("/") != DEFAULT_SERVER else None
+    for candidate in (server, *(os.environ.get(v) for v in SERVER_ENV), configured, load_config().server_url):
         if candidate:
             return candidate.rstrip("/")
     return DEFAULT_SERVER

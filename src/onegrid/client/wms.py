@@ -144,20 +144,9 @@ class WmsClient:
 
 def connect(server: str | None = None, token: str | None = None, *, default_server: str | None = None,
             timeout: float = 60) -> WmsClient:
-    """A WMS client from explicit values, else the environment: `ONEGRID_SERVER`, and the
-    token from `ONEGRID_TOKEN`, `$BEARER_TOKEN` or `$BEARER_TOKEN_FILE` (WLCG token discovery)."""
-    import os
-    from pathlib import Path
+    """A WMS client: the server from `--server`, `ONEGRID_SERVER`, or the one saved by
+    `onegrid login`; the token by WLCG bearer-token discovery (`onegrid.client.auth`)."""
+    from onegrid.client.auth import connect as connect_client
 
-    from onegrid.client import OneGridClient
-
-    url = server or os.environ.get("ONEGRID_SERVER") or default_server or "http://127.0.0.1:8080"
-    tok = token or os.environ.get("ONEGRID_TOKEN") or os.environ.get("BEARER_TOKEN")
-    if not tok and os.environ.get("BEARER_TOKEN_FILE"):
-        tok = Path(os.environ["BEARER_TOKEN_FILE"]).read_text().strip()
-    if not tok:
-        uid_file = Path(os.environ.get("XDG_RUNTIME_DIR", "/tmp")) / f"bt_u{os.geteuid()}"
-        if uid_file.is_file():
-            tok = uid_file.read_text().strip()
-    return OneGridClient(url, tok, timeout=timeout).wms
+    return connect_client(server, token, default_server=default_server, timeout=timeout).wms
 
