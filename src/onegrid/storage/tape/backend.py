@@ -156,7 +156,7 @@ class TapeBackend:
         return problem(
             409,
             "File is on tape only",
-            f"{relpath} is NEARLINE (on tape, not on disk): stage it first through the "
+            f"{self.namespace_path(relpath)} is NEARLINE (on tape, not on disk): stage it first through the "
             f"Tape REST API ({TAPE_API_PREFIX}/stage)",
         )
 
@@ -179,6 +179,9 @@ class TapeBackend:
         if any(p in (".", "..") for p in parts):
             return None
         return "/".join(parts)
+
+    def namespace_path(self, relpath: str) -> str:
+        return self.base_path.rstrip("/") + "/" + _clean(relpath)
 
     def disk_path(self, relpath: str) -> Path:
         return self.disk_root / relpath
