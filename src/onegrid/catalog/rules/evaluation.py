@@ -122,7 +122,10 @@ def evaluate_rule(session: Session, clock: Clock, rule: Rule, rng: random.Random
     if stale:
         outcome.locks_removed = release_locks(session, clock, rule, stale)
     missing_any = any(len(existing.get((f[0], f[1]), {})) < rule.copies for files in groups.values() for f in files)
-    if missing_any:
+    # A dataset gets its RSEs chosen even while empty, so files attached later follow it.
+    unchosen = rule.grouping is not Grouping.NONE and bool(
+        {ds for ds in groups if ds is not None} - set(_dataset_choices(session, rule)))
+    if missing_any or unchosen:
         cands = candidates(session, rule)
         _add_missing(session, clock, rule, rng, groups, existing, cands, outcome, check_quota)
     refresh_counters(session, clock, rule)
@@ -148,14 +151,14 @@ def _add_missing(session: Session, clock: Clock, rule: Rule, rng: random.Random,
     new_dataset_locks: list[tuple[tuple[str, str], int]] = []
     for dataset, files in sorted(groups.items(), key=lambda kv: kv[0] or ("", "")):
         todo = [f for f in files if len(existing.get((f[0], f[1]), {})) < rule.copies]
-        if not todo:
+        one_set = rule.grouping is not Grouping.NONE or dataset is None
+        if not todo and (dataset is None or not one_set or chosen_before.get(dataset)):
             continue
         reps = _replicas_of(session, dataset, todo, cand_ids)
         present: dict[tuple[str, str], dict[int, int]] = {}
         for (s, n, r), (st, b) in reps.items():
             if st in (ReplicaState.AVAILABLE, ReplicaState.COPYING):
                 present.setdefault((s, n), {})[r] = b
-        one_set = rule.grouping is not Grouping.NONE or dataset is None
         fixed = all_fixed if rule.grouping is Grouping.ALL else chosen_before.get(dataset, []) if dataset else []
         if not fixed and one_set:
             # Files already locked (e.g. a rule created before dataset locks existed) keep their RSEs.

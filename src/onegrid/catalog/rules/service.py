@@ -114,10 +114,10 @@ def add_rules(session: Session, clock: Clock, rng: random.Random, *, dids: Seque
                     created_at=now, updated_at=now)
         session.add(rule)
         session.flush()
-        if asynchronous:
-            # Refuse the impossible now even so; the judge makes the locks later.
-            evaluation.candidates(session, rule)
-        else:
+        # Refuse the impossible now (also for an empty collection, or when the judge
+        # makes the locks later).
+        evaluation.candidates(session, rule)
+        if not asynchronous:
             evaluation.evaluate_rule(session, clock, rule, rng, check_quota=True)
         ids.append(rule.id)
     return ids
