@@ -125,6 +125,10 @@ def test_overview_draws_the_seed_charts_and_refreshes_itself(
     legend = page.evaluate("Chart.getChart(document.getElementById('chart-country')).data.labels")
     assert legend == ["Japan", "Germany", "Italy"]
     shoot(page, "overview")
+    page.select_option("#volume-span", "1:1")  # the last hour in one-minute bars
+    page.wait_for_function("Chart.getChart(document.getElementById('chart-transfer-volume')).data.labels.length"
+                           " === 61", timeout=10_000)
+    assert_drawn(page, ["chart-transfer-volume"])  # the 30- and 20-minute-old copies are in this hour
     if os.environ.get("ONEGRID_UPDATE_DOCS") == "1":
         page.screenshot(path=str(REPO / "docs" / "dashboard.png"), full_page=True)
 

@@ -26,7 +26,7 @@ def storage_families(session: Session, settings: MonitorSettings) -> list[Family
         files.add(row["files"], **labels)
         used.add(row["used_bytes"], **labels)
         if row["total_bytes"] is not None:
-            total.add(row["total_bytes"], rse=row["rse"])
+            total.add(row["total_bytes"], **labels)
     return [files, used, total]
 
 

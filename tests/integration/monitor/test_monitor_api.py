@@ -42,10 +42,12 @@ def test_overview_lists_sites_with_mask_storage_and_running_jobs(seeded: tuple[L
     live, _ = seeded
     body = get(live, "/monitor/api/overview").json()
     sites = {s["site"]: s for s in body["sites"]}
-    assert set(sites) == {"KEK", "KIT", "DESY"}  # Napoli has storage but no queue and no mask entry
+    assert set(sites) == {"KEK", "KIT", "DESY", "Napoli"}
+    assert sites["Napoli"]["status"] == "Storage only" and sites["Napoli"]["queues"] == 0  # no compute queue
+    assert sites["Napoli"]["used_bytes"] == 5 * GB and sites["Napoli"]["country"] == "Italy"
     assert sites["DESY"]["status"] == "Banned" and sites["DESY"]["reason"] == "SRM endpoint down"
     assert sites["KEK"]["status"] == "Active"
-    assert {s: sites[s]["running_jobs"] for s in sites} == {"KEK": 1, "KIT": 1, "DESY": 0}
+    assert {s: sites[s]["running_jobs"] for s in sites} == {"KEK": 1, "KIT": 1, "DESY": 0, "Napoli": 0}
     assert sites["KEK"]["rses"] == ["KEK-DISK", "KEK-TAPE"]
     assert sites["KEK"]["used_bytes"] == 18 * GB and sites["KEK"]["total_bytes"] == 18 * 10**12
     assert sites["KIT"]["cores"] == 8 and sites["KIT"]["country"] == "Germany"

@@ -187,9 +187,16 @@ function jobStateChart(id, counts) {
 
 // -- pages -----------------------------------------------------------------------------
 
+function volumeQuery() {
+  const span = document.getElementById("volume-span").value;
+  if (!span) return "";
+  const [hours, minutes] = span.split(":");
+  return `?hours=${hours}&bucket_minutes=${minutes}`;
+}
+
 async function refreshOverview() {
   const [overview, storage, volume, cpu] = await Promise.all([
-    getJSON(`${API}/overview`), getJSON(`${API}/storage`), getJSON(`${API}/transfers/volume`),
+    getJSON(`${API}/overview`), getJSON(`${API}/storage`), getJSON(`${API}/transfers/volume${volumeQuery()}`),
     getJSON(`${API}/cpu`),
   ]);
   const running = overview.sites.reduce((n, s) => n + s.running_jobs, 0);
@@ -221,7 +228,9 @@ async function refreshOverview() {
 
   doughnut("chart-country", storage.per_country, (x) => x.bytes, formatBytes);
   doughnut("chart-sitetype", storage.per_site_type, (x) => x.bytes, formatBytes);
-  const hourLabels = volume.buckets.map((b) => b.slice(5, 16).replace("T", " "));
+  // Bars of a day or more are labelled by date, shorter ones by date and time.
+  const hourLabels = volume.buckets.map((b) => (volume.bucket_seconds >= 86400 ? b.slice(0, 10)
+    : b.slice(5, 16).replace("T", " ")));
   bars("chart-transfer-volume", hourLabels, volume.series.map((s, i) => ({
     label: s.activity, data: s.bytes, backgroundColor: color(s.activity, i),
   })), { stacked: true, format: formatBytes });
@@ -432,6 +441,12 @@ async function start() {
     refresh();
   });
   window.addEventListener("hashchange", showPage);
+  const span = document.getElementById("volume-span");
+  span.value = localStorage.getItem("onegrid.volumeSpan") || "";
+  span.addEventListener("change", () => {
+    localStorage.setItem("onegrid.volumeSpan", span.value);
+    refresh();
+  });
   try {
     await loadConfig();
   } catch (error) {
