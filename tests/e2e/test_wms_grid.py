@@ -18,8 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LiveServer, run_cli
+from conftest import LiveServer, free_port, run_cli
+from onegrid.client import OneGridClient
 from onegrid.iam.tables import AccountType
+from onegrid.storage.client.http import HttpStorage
 from onegrid.wms.agents import SiteDirector, Watchdog
 from onegrid.wms.backends.local import LocalBackend
 
@@ -172,10 +174,44 @@ def test_pilot_killed_mid_job_stalls_the_job_which_is_rescheduled_and_done_elsew
         "Done"]
 
 
-def test_seed_production_completes_with_five_output_files(
-        grid: tuple[LiveServer, SiteDirector, Watchdog], root_token: str, tmp_path: Path) -> None:
+@pytest.fixture
+def storage_endpoint(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A real `onegrid storage` process serving /belle from a folder, trusting the server's tokens."""
+    port = free_port()
+    root = tmp_path / "kek-disk"
+    with open(tmp_path / "storage.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "onegrid", "storage", "--root", str(root), "--port", str(port), "--base-path",
+             "/belle", "--issuer", live_server.url, "--name", "KEK-DISK"], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        def up() -> bool:
+            assert proc.poll() is None, (tmp_path / "storage.log").read_text()
+            try:
+                return httpx.request("OPTIONS", f"http://127.0.0.1:{port}/belle/", timeout=2).status_code < 500
+            except httpx.TransportError:
+                return False
+
+        wait_for(up, 30)
+        yield port, root
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_seed_production_completes_with_five_output_files_uploaded_and_registered(
+        grid: tuple[LiveServer, SiteDirector, Watchdog], root_token: str, tmp_path: Path,
+        storage_endpoint: tuple[int, Path]) -> None:
     live, director, watchdog = grid
+    port, storage_root = storage_endpoint
     add_queue(live, root_token, name="kek-mc", site="KEK", platform="EL8", tags=["MultiCore"], cores=4, max_pilots=2)
+    with OneGridClient(live.url, root_token) as c:  # KEK's disk: the endpoint, LFN = path
+        c.catalog.add_scope("belle", "root")
+        c.catalog.add_rse("KEK-DISK")
+        c.catalog.set_rse_attribute("KEK-DISK", "site", "KEK")
+        c.catalog.set_rse_attribute("KEK-DISK", "lfn2pfn_algorithm", "identity")
+        c.catalog.add_protocol("KEK-DISK", "http", "127.0.0.1", port, "/")
+        c.catalog.add_rse("KEK-TAPE", rse_type="TAPE")
+        c.catalog.set_rse_attribute("KEK-TAPE", "site", "KEK")
     live.add_account("prodmgr", groups=("/belle/production",))
     token = live.token("prodmgr", scopes=["compute.create", "compute.read", "compute.modify"])
     env = {"ONEGRID_SERVER": live.url, "ONEGRID_TOKEN": token}
@@ -198,6 +234,28 @@ def test_seed_production_completes_with_five_output_files(
     lfns = sorted(o["lfn"] for o in st["outputs"])
     assert all(lfn.startswith("/belle/MC/release-08-00-00/MCTest_charged_BGx0/s0/r1003/") for lfn in lfns)
     assert len(set(lfns)) == 5 and all(o["bytes"] > 0 for o in st["outputs"])
+    assert all(o["registered"] and o["se"] == "KEK-DISK" for o in st["outputs"])
+    [dataset] = st["output_datasets"]
+    assert dataset == "belle:/belle/MC/release-08-00-00/MCTest_charged_BGx0/s0/r1003"
+    reader = live.token("root", scopes=["storage.read:/"], audience=f"http://127.0.0.1:{port}")
+    with OneGridClient(live.url, root_token) as c, HttpStorage(token=reader) as storage:
+        assert sorted(d["name"] for d in c.catalog.list_files("belle", dataset.split(":", 1)[1])) == lfns
+        replicas = {r["name"]: r for r in c.catalog.list_replicas([{"scope": "belle", "name": lfn} for lfn in lfns])}
+        events = 0
+        for out in st["outputs"]:
+            rep = replicas[out["lfn"]]
+            [pfn] = rep["rses"]["KEK-DISK"]
+            assert pfn == f"http://127.0.0.1:{port}{out['lfn']}" and rep["adler32"] == out["adler32"]
+            got = storage.get(pfn, tmp_path / "check.root")
+            data = (tmp_path / "check.root").read_bytes()
+            assert got.adler32 == out["adler32"] == f"{zlib.adler32(data) & 0xFFFFFFFF:08x}"
+            assert (storage_root / out["lfn"].removeprefix("/belle/")).read_bytes() == data
+            meta = c.catalog.get_metadata("belle", out["lfn"])
+            assert (meta["datatype"], meta["project"], meta["run_number"], meta["stream_name"]) == (
+                "mdst", "MCTest_charged_BGx0", 1003, "0")
+            assert json.loads(data.splitlines()[0])["events"] == meta["events"]
+            events += meta["events"]
+        assert events == 1000
 
 
 def test_kill_request_reaches_the_running_payload_through_the_heartbeat(

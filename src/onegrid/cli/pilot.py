@@ -61,6 +61,6 @@ def register(app: typer.Typer) -> None:
             tags=_split(tags), ram_mb=ram_mb, idle_seconds=idle,
             poll_seconds=poll if poll is not None else settings.wms.pilot_poll_seconds,
             heartbeat_seconds=heartbeat if heartbeat is not None else settings.wms.heartbeat_seconds,
-            max_jobs=max_jobs)
+            max_jobs=max_jobs, storage_token=os.environ.get("ONEGRID_STORAGE_TOKEN") or None)
         done = Pilot(cfg, SystemClock()).run()
         print_json({"pilot_id": pid, "jobs": done})

@@ -157,6 +157,7 @@ class SiteDirector:
 
     def _submit(self, q: object, backend: ComputeBackend) -> None:
         from onegrid.iam.issuer import mint
+        from onegrid.iam.tokens import WLCG_ANY_AUDIENCE
         from onegrid.wms.models import ComputeQueue
 
         assert isinstance(q, ComputeQueue)
@@ -164,8 +165,8 @@ class SiteDirector:
         wms = rt.settings.wms
         pilot_id = f"pilot-{uuid.uuid4().hex[:12]}"
         self._ensure_pilot_account()
-        token = mint(rt, wms.pilot_account, scopes=["compute.read", "compute.modify"],
-                     lifetime=wms.pilot_token_lifetime)
+        token = mint(rt, wms.pilot_account, scopes=["compute.read", "compute.modify", *wms.pilot_storage_scopes],
+                     audience=[rt.issuer, WLCG_ANY_AUDIENCE], lifetime=wms.pilot_token_lifetime)
         req = PilotRequest(pilot_id=pilot_id, queue=q, server=rt.settings.server_url, token=token,
                            workdir=str(self.workdir()), idle_seconds=wms.pilot_idle_seconds,
                            env={"ONEGRID_WMS__HEARTBEAT_SECONDS": str(wms.heartbeat_seconds),

@@ -39,6 +39,10 @@ class JobDescription(BaseModel):
     output_data: list[str] = Field(default_factory=list, alias="OutputData")
     output_se: str | None = Field(None, alias="OutputSE")
     output_path: str | None = Field(None, alias="OutputPath")
+    # Registration of the outputs: the dataset they are attached to (`scope:name`) and the
+    # catalogue metadata each gets (datatype, project, run_number, stream_name, events, ...).
+    output_dataset: str | None = Field(None, alias="OutputDataset")
+    output_metadata: dict[str, Any] = Field(default_factory=dict, alias="OutputMetadata")
     site: list[str] = Field(default_factory=list, alias="Site")
     banned_sites: list[str] = Field(default_factory=list, alias="BannedSites")
     platform: list[str] = Field(default_factory=list, alias="Platform")

@@ -5,7 +5,9 @@
      "ResourceTag": "MultiCore,EL7orEL8"}
 
 Each (run, stream) is cut into jobs of at most `MaxJobEvents` events, each with its first
-event, its random seed and an output LFN `/belle/MC/<release>/<production>/s<stream>/r<run>/<file>`.
+event, its random seed and an output LFN `/belle/MC/<release>/<production>/s<stream>/r<run>/<file>`;
+the pilot registers the output in the dataset `belle:` + that directory, with the run,
+stream, event count, data type and production as catalogue metadata.
 """
 
 from __future__ import annotations
@@ -86,6 +88,16 @@ def lfn_dir(release: str, production: str, stream: int, run: int) -> str:
     return f"/belle/MC/{release}/{production}/s{stream}/r{run}"
 
 
+def output_dataset(release: str, production: str, stream: int, run: int) -> str:
+    """The dataset a production's outputs of one run and stream are attached to."""
+    return f"belle:{lfn_dir(release, production, stream, run)}"
+
+
+def output_datasets(defn: ProductionDefinition, release: str) -> list[str]:
+    return [output_dataset(release, defn.name, stream, run)
+            for run, streams in sorted(defn.run_events.items()) for stream in sorted(streams)]
+
+
 def split(defn: ProductionDefinition, *, release: str, production_id: int,
           start_after: dict[tuple[int, int], int] | None = None) -> list[JobDescription]:
     """The jobs of a production: ≤ MaxJobEvents events each, per run and stream.
@@ -116,6 +128,10 @@ def _job(defn: ProductionDefinition, release: str, production_id: int, run: int,
         "InputSandbox": defn.input_sandbox,
         "OutputData": [out_name],
         "OutputPath": lfn_dir(release, defn.name, stream, run),
+        "OutputDataset": output_dataset(release, defn.name, stream, run),
+        "OutputMetadata": {"datatype": defn.output_data_type, "project": defn.name, "run_number": run,
+                           "stream_name": str(stream), "events": n, "version": release, "task_id": production_id,
+                           "prod_step": "MC", "production_group": defn.group, "first_event": first, "seed": seed},
         "OutputSE": defn.output_se,
         "OutputSandbox": ["*.log"],
         "ResourceTag": defn.resource_tag,

@@ -20,6 +20,9 @@ class WmsSettings(BaseModel):
     pilot_idle_seconds: float = Field(60, description="a pilot exits after this long without a match")
     pilot_token_lifetime: int = Field(86400, description="seconds; tokens minted for pilots")
     pilot_account: str = Field("pilot", description="SERVICE account that pilots authenticate as")
+    # Pilots read inputs from and write outputs to storage with their own token (WLCG
+    # scopes relative to each endpoint's base path; any-audience so every endpoint takes it).
+    pilot_storage_scopes: list[str] = Field(default_factory=lambda: ["storage.read:/", "storage.create:/"])
     # Site director.
     jobs_per_pilot: int = Field(10, description="waiting jobs that justify one more pilot on a queue")
     director_workdir: str = Field("", description="pilot working area (default data_dir/pilots)")

@@ -115,6 +115,12 @@ def test_seed_definition_with_ellipsis_splits_into_five_jobs_of_200_events() -> 
     assert [j.environment["ONEGRID_FIRST_EVENT"] for j in jobs] == ["0", "200", "400", "600", "800"]
     assert len({j.arguments for j in jobs}) == 5
     assert all(j.output_path == "/belle/MC/release-08/MCTest_charged_BGx0/s0/r1003" for j in jobs)
+    # The pilot registers each output in the run's dataset with the production's metadata.
+    assert {j.output_dataset for j in jobs} == {"belle:/belle/MC/release-08/MCTest_charged_BGx0/s0/r1003"}
+    meta = jobs[2].output_metadata
+    assert (meta["datatype"], meta["project"], meta["run_number"], meta["stream_name"], meta["events"]) == (
+        "mdst", "MCTest_charged_BGx0", 1003, "0", 200)
+    assert meta["first_event"] == 400 and meta["task_id"] == 9 and meta["version"] == "release-08"
     odd = parse_definition({"ProductionName": "p", "ProductionGroup": "g", "RunEvents": {"1": {"0": 450, "1": 10}},
                             "MaxJobEvents": 200})
     assert [j.environment["ONEGRID_EVENTS"] for j in split(odd, release="r", production_id=1)] == [

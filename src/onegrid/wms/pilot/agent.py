@@ -17,7 +17,8 @@ from onegrid.errors import Conflict, NotFound, OneGridError
 from onegrid.wms.models import JobDescription
 from onegrid.wms.pilot import job as jobs
 from onegrid.wms.pilot.catalog_input import CatalogInputData
-from onegrid.wms.pilot.steps import InputDataStep, OutputDataStep, RecordOutputs
+from onegrid.wms.pilot.catalog_output import CatalogOutputData
+from onegrid.wms.pilot.steps import InputDataStep, OutputDataStep
 
 log = logging.getLogger("onegrid.pilot")
 
@@ -42,6 +43,7 @@ class PilotConfig:
     heartbeat_seconds: float = 60
     max_jobs: int = 0  # 0: no limit
     keep_workdirs: bool = False
+    storage_token: str | None = None  # sent to storage; default: the pilot's own token
 
 
 class Pilot:
@@ -52,7 +54,7 @@ class Pilot:
         self.client = OneGridClient(cfg.server, cfg.token)
         self.wms = self.client.wms
         self.inputs = inputs or CatalogInputData(self.client, cfg.site)
-        self.outputs = outputs or RecordOutputs()
+        self.outputs = outputs or CatalogOutputData(self.client, cfg.site, storage_token=cfg.storage_token)
         self.running: dict[int, jobs.RunningJob] = {}
         self.done: dict[str, int] = {}
 

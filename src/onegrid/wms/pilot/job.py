@@ -141,7 +141,8 @@ def finish(wms: WmsClient, job: RunningJob, *, pilot_id: str, outputs: OutputDat
             files.append((path, f"{base.rstrip('/')}/{Path(name).name}"))
         if status == "Done":
             try:
-                records = outputs.store(files, job.desc.output_se)
+                records = outputs.store(files, job.desc.output_se, owner=job.owner, meta=job.desc.output_metadata,
+                                        dataset=job.desc.output_dataset)
             except Exception as exc:  # upload failures fail the job, not the pilot
                 status, minor = "Failed", f"Output upload failed: {exc}"[:250]
     sandbox = None

@@ -1,14 +1,16 @@
 """The pilot's data steps, behind small interfaces: fetching input data and storing outputs.
 
-Until the catalogue and storage clients are wired in, `NoInputData` refuses jobs with
-input data it cannot fetch, and `RecordOutputs` computes each output's size and adler32
-and reports them on the job (the LFN is the job's OutputPath plus the file name).
+The pilot's defaults go through the catalogue and storage (`catalog_input.CatalogInputData`,
+`catalog_output.CatalogOutputData`). Here: `NoInputData` refuses jobs with input data it
+cannot fetch, `LocalInputData` reads a directory laid out by LFN, and `RecordOutputs`
+computes each output's size and adler32 and reports them on the job without storing them
+(what the catalogue step falls back to where a site has no storage).
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,8 +23,10 @@ class InputDataStep(Protocol):
 
 
 class OutputDataStep(Protocol):
-    def store(self, files: Sequence[tuple[Path, str]], output_se: str | None) -> list[dict[str, Any]]:
-        """Upload and register (file, lfn) pairs; return one record per file."""
+    def store(self, files: Sequence[tuple[Path, str]], output_se: str | None, *, owner: str = "",
+              meta: Mapping[str, Any] | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
+        """Upload and register (file, lfn) pairs with the job's output metadata, attached to
+        `dataset`; return one record per file; raise on failure."""
         ...
 
 
@@ -55,6 +59,7 @@ class LocalInputData:
 
 
 class RecordOutputs:
-    def store(self, files: Sequence[tuple[Path, str]], output_se: str | None) -> list[dict[str, Any]]:
+    def store(self, files: Sequence[tuple[Path, str]], output_se: str | None, *, owner: str = "",
+              meta: Mapping[str, Any] | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
         return [{"lfn": lfn, "name": path.name, "bytes": path.stat().st_size, "adler32": adler32_of(path),
                  "se": output_se, "registered": False} for path, lfn in files]

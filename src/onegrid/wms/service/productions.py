@@ -63,7 +63,10 @@ def status(session: Session, ref: str) -> dict[str, Any]:
     return {"production_id": row.id, "name": row.name, "group": row.production_group, "status": row.status,
             "release": row.release, "jobs": counts, "jobs_total": sum(counts.values()),
             "events_total": row.events_total, "events_done": events_done,
-            "output_path": f"/belle/MC/{row.release}/{row.name}", "outputs": outputs}
+            "output_path": f"/belle/MC/{row.release}/{row.name}",
+            "output_datasets": prod.output_datasets(prod.ProductionDefinition.model_validate_json(row.definition),
+                                                    row.release),
+            "outputs": outputs}
 
 
 def stop(session: Session, clock: Clock, ref: str) -> dict[str, Any]:
