@@ -31,6 +31,7 @@ from onegrid.errors import Forbidden
 from onegrid.storage.client.tape import TapeApi
 from onegrid.storage.tape.backend import TAPE_API_PREFIX, TapeBackend
 from onegrid.storage.tape.settings import TapeSettings
+from onegrid.storage.tape.stage import StageFile
 
 
 def free_port() -> int:
@@ -488,3 +489,26 @@ def test_moving_or_deleting_a_directory_carries_its_tape_copies(site: TapeSite) 
     backend.on_deleted("archive")
     assert backend.state.files() == []
     assert not any(p.is_file() for p in (backend.tape_root / "T00000").rglob("*"))
+
+
+def test_every_api_route_but_discovery_calls_authorize(tmp_path: Path) -> None:
+    """Each route, called with an authorizer that refuses everything, must refuse (403)."""
+
+    async def refuse(request: Request, scope: str, paths: Sequence[str]) -> None:
+        raise Forbidden(f"no {scope}")
+
+    backend = make_backend(tmp_path, ManualClock(), authorize=refuse)
+    (backend.disk_root / "x").write_bytes(b"x")
+    request_id = backend.requests.create([StageFile("/belle/x", 60)])
+    routes = backend.routes()
+    assert len(routes) == 7
+    with serve(backend) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for route in routes:
+            path = route.path.replace("{request_id}", request_id)  # type: ignore[attr-defined]
+            for method in sorted(route.methods - {"HEAD"}):  # type: ignore[attr-defined]
+                r = client.request(
+                    method, path, json={"files": [{"path": "/belle/x"}], "paths": ["/belle/x"]}
+                )
+                expected = 200 if path == "/.well-known/wlcg-tape-rest-api" else 403
+                assert r.status_code == expected, (method, path, r.text)
+    backend.close()
