@@ -141,8 +141,8 @@ def _last_access(session: Session, rse_name: str, keys: list[tuple[str, str]]) -
 
 
 def _audience(url: str) -> str:
-    parts = urlsplit(url)
-    default = {"https": 443, "davs": 443, "http": 80}.get(parts.scheme)
+    parts = urlsplit(url.replace("davs://", "https://", 1).replace("dav://", "http://", 1))
+    default = {"https": 443, "http": 80}.get(parts.scheme)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port and parts.port != default else ""
     return f"{parts.scheme}://{host}{port}"
@@ -162,12 +162,12 @@ def delete_on_storage(runtime: Runtime, rse_id: int, victims: list[Victim],
     for v in victims:
         rel = v.path or paths.deterministic_path(v.scope, v.name, algorithm)
         url = rel if "://" in rel else paths.build_pfn(p.scheme, p.hostname, p.port, p.prefix, rel)
-        # Token paths are relative to the storage's base path (the protocol's prefix).
-        local = urlsplit(rel).path if "://" in rel else rel
-        prefix = p.prefix.rstrip("/")
+        # Token paths are the URL's path below the storage's base path (the protocol's prefix).
+        local = urlsplit(url).path
+        prefix = "/" + p.prefix.strip("/") if p.prefix.strip("/") else ""
         if prefix and local.startswith(prefix + "/"):
             local = local[len(prefix):]
-        scope_path = "/" + local.lstrip("/")
+        scope_path = local or "/"
         token = None
         if p.scheme in ("http", "https", "davs", "dav"):
             token = mint(runtime, "onegrid-reaper", scopes=[f"storage.modify:{scope_path}"],
