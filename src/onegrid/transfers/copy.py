@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,14 +25,19 @@ from pathlib import Path
 
 from onegrid.errors import (
     AlreadyExists,
-    Conflict,
     Forbidden,
-    InvalidInput,
     NotFound,
     OneGridError,
     Unauthenticated,
 )
-from onegrid.storage.client import ChecksumMismatch, PerfMarker, StorageClient, TransferFailed, is_recoverable
+from onegrid.storage.client import (
+    ChecksumMismatch,
+    PerfMarker,
+    StorageClient,
+    TransferFailed,
+    TransferResult,
+    is_recoverable,
+)
 
 Mint = Callable[[list[str], str], str]  # (scopes, audience) -> token
 ClientFor = Callable[[str | None], StorageClient]  # token -> a client sending it
@@ -58,6 +64,8 @@ class CopySpec:
     overwrite: bool = True
     verify_checksum: bool = True
     timeout: float | None = None
+    pull: bool = True  # the destination does HTTP-TPC (may be asked to pull)
+    push: bool = True  # the source does HTTP-TPC (may be asked to push)
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,14 @@ class _SourceCorrupt(Exception):
 
 
 def _refused_mode(exc: OneGridError) -> bool:
-    """The active party does not do this kind of COPY (gfal2 then tries the next mode)."""
+    """The active party refused this kind of COPY before any byte moved (gfal2 then tries
+    the next mode). Refusals about the file itself (missing, forbidden, exists) are final."""
     if isinstance(exc, TransferFailed):
         return False
-    text = exc.message
-    return isinstance(exc, (InvalidInput, Conflict)) or " 501 " in text or " 405 " in text or " 400 " in text
+    return not isinstance(exc, (NotFound, Forbidden, Unauthenticated, AlreadyExists))
+
+
+_SYNC_VERDICT = re.compile(r"^success: \d{3}$")
 
 
 def _expected(spec: CopySpec) -> dict[str, str]:
@@ -110,6 +121,9 @@ class FileCopy:
         self.client_for = client_for
         self.tmp_dir = tmp_dir
         self.on_progress = on_progress
+        self.mode = "pull"
+        self.refusals: list[str] = []
+        self._made_parent = False
         self.src_token = mint([f"storage.read:{spec.source_path}"], spec.source_audience)
         self.dst_token = mint([f"storage.modify:{spec.dest_path}", f"storage.read:{spec.dest_path}"],
                               spec.dest_audience)
@@ -119,41 +133,78 @@ class FileCopy:
             self.on_progress(m.bytes_transferred)
 
     def run(self) -> CopyResult:
-        mode = "pull"
         try:
-            moved, mode = self._transfer()
+            moved = self._transfer()
             if self.spec.verify_checksum:
                 self._verify_destination()
-            return CopyResult(Outcome.DONE, mode=mode, bytes=moved)
+            return CopyResult(Outcome.DONE, mode=self.mode, bytes=moved)
         except _SourceCorrupt as exc:
             self._remove_destination()
-            return CopyResult(Outcome.NEXT_SOURCE, mode=mode, error=str(exc), source_corrupt=True)
+            return CopyResult(Outcome.NEXT_SOURCE, mode=self.mode, error=self._why(str(exc)), source_corrupt=True)
         except ChecksumMismatch as exc:
-            return self._after_mismatch(mode, exc.message)
+            return self._after_mismatch(self.mode, self._why(exc.message))
         except OneGridError as exc:
-            return CopyResult(_classify(exc), mode=mode, error=exc.message)
+            return CopyResult(_classify(exc), mode=self.mode, error=self._why(exc.message))
         except OSError as exc:  # the streamed fallback's local disk
-            return CopyResult(Outcome.RETRY, mode=mode, error=f"{type(exc).__name__}: {exc}")
+            return CopyResult(Outcome.RETRY, mode=self.mode, error=self._why(f"{type(exc).__name__}: {exc}"))
 
-    def _transfer(self) -> tuple[int, str]:
+    def _why(self, message: str) -> str:
+        """The error, after the refusals of the modes tried before (what an operator needs)."""
+        return "; ".join([*self.refusals, message])
+
+    def _transfer(self) -> int:
         s = self.spec
+        for mode, token, allowed in (("pull", self.dst_token, s.pull), ("push", self.src_token, s.push)):
+            if not allowed:
+                continue
+            self.mode = mode
+            try:
+                r = self._copy(mode, token)
+            except OneGridError as exc:
+                if not _refused_mode(exc):
+                    raise
+                self.refusals.append(f"{mode} refused: {exc.message}")
+                if not self._made_parent and self._make_parent():
+                    # Some servers (XRootD) do not create the parent directories of a pulled
+                    # file; gfal2 makes them first. Only on refusal: ours do, and it costs a request.
+                    try:
+                        r = self._copy(mode, token)
+                    except OneGridError as again:
+                        if not _refused_mode(again):
+                            raise
+                        self.refusals.append(f"{mode} refused after making the parent: {again.message}")
+                        continue
+                else:
+                    continue
+            if _SYNC_VERDICT.match(r.message) and not self._destination_exists():
+                # A plain WebDAV server answered COPY synchronously without a third-party
+                # copy (nginx copies Destination within itself): nothing arrived here.
+                self.refusals.append(f"{mode}: answered {r.message} but nothing arrived")
+                continue
+            return r.bytes_transferred
+        self.mode = "streamed"
+        return self._streamed()
+
+    def _copy(self, mode: str, token: str) -> TransferResult:
+        s = self.spec
+        return self.client_for(token).third_party_copy(
+            s.source_url, s.dest_url, mode=mode, source_token=self.src_token,  # type: ignore[arg-type]
+            dest_token=self.dst_token, on_marker=self._marker, overwrite=s.overwrite, timeout=s.timeout)
+
+    def _make_parent(self) -> bool:
+        self._made_parent = True
+        parent = self.spec.dest_url.rsplit("/", 1)[0] + "/"
         try:
-            r = self.client_for(self.dst_token).third_party_copy(
-                s.source_url, s.dest_url, mode="pull", source_token=self.src_token, dest_token=self.dst_token,
-                on_marker=self._marker, overwrite=s.overwrite, timeout=s.timeout)
-            return r.bytes_transferred, "pull"
-        except OneGridError as exc:
-            if not _refused_mode(exc):
-                raise
+            self.client_for(self.dst_token).mkdir(parent, parents=True)
+        except OneGridError:
+            return False
+        return True
+
+    def _destination_exists(self) -> bool:
         try:
-            r = self.client_for(self.src_token).third_party_copy(
-                s.source_url, s.dest_url, mode="push", source_token=self.src_token, dest_token=self.dst_token,
-                on_marker=self._marker, overwrite=s.overwrite, timeout=s.timeout)
-            return r.bytes_transferred, "push"
-        except OneGridError as exc:
-            if not _refused_mode(exc):
-                raise
-        return self._streamed(), "streamed"
+            return self.client_for(self.dst_token).exists(self.spec.dest_url)
+        except OneGridError:
+            return False
 
     def _streamed(self) -> int:
         """Through this process: GET to a temporary file, then PUT with verification."""

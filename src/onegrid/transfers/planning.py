@@ -146,7 +146,8 @@ def _catalog_task(req: TransferRequest, topo: topology.Topology, reps: list[topo
                     dest_audience=dest_ep.audience, bytes=req.bytes if req.bytes is not None else (
                         row.bytes if row else None),
                     adler32=req.adler32 or (row.adler32 if row else None), md5=req.md5 or (row.md5 if row else None),
-                    overwrite=req.overwrite, verify_checksum=req.verify_checksum, timeout=settings.copy_timeout)
+                    overwrite=req.overwrite, verify_checksum=req.verify_checksum, timeout=settings.copy_timeout,
+                    pull=dest_ep.tpc_write, push=src_ep.tpc_read)
     item = None
     if staged and req.stage_path:
         item = StageItem(req.id, req.stage_path, topology.token_path(req.stage_path, src_ep.token_base),

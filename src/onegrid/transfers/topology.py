@@ -42,6 +42,10 @@ class Endpoint:
     algorithm: str
     deterministic: bool
     token_base: str
+    # Rucio's third_party_copy_read/write priorities: 0 = this storage does not do HTTP-TPC
+    # in that role (a plain WebDAV server), so the conveyor never asks it to pull or push.
+    tpc_read: bool = True
+    tpc_write: bool = True
 
     def url(self, scope: str, name: str, path: str | None = None) -> str:
         if path is not None and "://" in path:
@@ -114,7 +118,8 @@ def load_topology(session: Session) -> Topology:
             rse_id=rse_id, scheme=p.scheme, host=p.hostname, port=p.port, prefix=p.prefix or "",
             algorithm=str(a.get(paths.ALGORITHM_ATTRIBUTE) or paths.DEFAULT_ALGORITHM),
             deterministic=deterministic[rse_id],
-            token_base=str(a.get(TOKEN_BASE_ATTRIBUTE) or p.prefix or "/"))
+            token_base=str(a.get(TOKEN_BASE_ATTRIBUTE) or p.prefix or "/"),
+            tpc_read=bool(p.tpc_read_wan), tpc_write=bool(p.tpc_write_wan))
     distances = {(s, d): dist for s, d, dist in session.execute(
         sa.select(RSEDistance.src_rse_id, RSEDistance.dest_rse_id, RSEDistance.distance))}
     return Topology(places=places, endpoints=endpoints, distances=distances)

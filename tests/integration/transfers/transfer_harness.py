@@ -83,8 +83,9 @@ class Grid:
         return self.server.runtime  # type: ignore[attr-defined]
 
     def add_storage(self, name: str, *, site: str, country: str = "DE", url: str | None = None,
-                    prefix: str = BASE, tape: bool = False) -> Storage:
-        root = self.tmp / name
+                    prefix: str = BASE, tape: bool = False, root: Path | None = None,
+                    scheme: str = "http", tpc: bool = True) -> Storage:
+        root = root or self.tmp / name
         root.mkdir(parents=True, exist_ok=True)
         if url is None:
             url = self.stack.enter_context(endpoint(root, self.server.url, name, tape=tape))  # type: ignore[attr-defined]
@@ -95,8 +96,9 @@ class Grid:
             rse = rses.add_rse(s, rt.clock, name, rse_type="TAPE" if tape else "DISK")
             rses.set_attribute(s, name, "site", site)
             rses.set_attribute(s, name, "country", country)
-            rses.add_protocol(s, name, {"scheme": "http", "hostname": host, "port": int(port or 80),
-                                        "prefix": prefix})
+            rses.add_protocol(s, name, {"scheme": scheme, "hostname": host, "port": int(port or 80),
+                                        "prefix": prefix, "domains": {"wan": {
+                                            "third_party_copy_read": int(tpc), "third_party_copy_write": int(tpc)}}})
             st = Storage(name=name, url=url, root=root, rse_id=rse.id)
         self.storages[name] = st
         return st
