@@ -512,3 +512,20 @@ def test_every_api_route_but_discovery_calls_authorize(tmp_path: Path) -> None:
                 expected = 200 if path == "/.well-known/wlcg-tape-rest-api" else 403
                 assert r.status_code == expected, (method, path, r.text)
     backend.close()
+
+
+def test_a_lost_tape_copy_fails_its_recall_and_a_cancel_beats_a_finishing_read(site: TapeSite) -> None:
+    fill_and_evict(site)
+    (site.backend.tape_root / "T00000/data/f1").unlink()
+    a = site.stage("f1", "f2")
+    site.tick(0)
+    assert site.states(a) == {"f1": "STARTED", "f2": "STARTED"}
+    r = site.http.post(f"{TAPE_API_PREFIX}/stage/{a}/cancel", json={"paths": ["/belle/data/f2"]})
+    assert r.status_code == 200  # cancelled while its cartridge is already being read
+    site.tick(45)
+    status = site.status(a)
+    f1, f2 = status["files"]
+    assert f1["state"] == "FAILED" and "lost" in f1["error"] and f1["onDisk"] is False
+    assert f2["state"] == "CANCELLED"  # the read that completed afterwards did not undo it
+    assert site.localities("f1") == {"f1": "LOST"}
+    assert "completedAt" in status

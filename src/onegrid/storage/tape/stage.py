@@ -59,7 +59,9 @@ class StageRequests:
         # Mounts live in memory: after a restart, files that were being read wait again.
         started = self.state.request_files_in([STARTED])
         if started:
-            self.state.update_request_files([replace(f, state=SUBMITTED, started_at=None) for f in started])
+            self.state.update_request_files(
+                [replace(f, state=SUBMITTED, started_at=None) for f in started], only_from=[STARTED]
+            )
 
     def now(self) -> float:
         return self.backend.clock.time()
@@ -143,7 +145,8 @@ class StageRequests:
         chosen = self._pick(request_id, files, paths)
         now = self.now()
         self.state.update_request_files(
-            [replace(f, state=CANCELLED, finished_at=now) for f in chosen if f.state in OPEN_STATES]
+            [replace(f, state=CANCELLED, finished_at=now) for f in chosen if f.state in OPEN_STATES],
+            only_from=OPEN_STATES,
         )
 
     def delete(self, request_id: str) -> None:
@@ -197,7 +200,8 @@ class StageRequests:
                 replace(f, state=STARTED, started_at=now)
                 for f in self.state.request_files_in([SUBMITTED])
                 if f.relpath in wanted
-            ]
+            ],
+            only_from=[SUBMITTED],
         )
 
     def finish(self, relpath: str, *, error: str | None, at: float | None = None) -> None:
@@ -217,4 +221,4 @@ class StageRequests:
             ]
         else:
             done = [replace(f, state=FAILED, finished_at=now, error=error) for f in rows]
-        self.state.update_request_files(done)
+        self.state.update_request_files(done, only_from=OPEN_STATES)

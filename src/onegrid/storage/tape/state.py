@@ -233,14 +233,34 @@ class TapeState:
             ).fetchall()
         return [RequestFileRow(*r) for r in rows]
 
-    def update_request_files(self, files: Sequence[RequestFileRow]) -> None:
-        """Write back changed file rows and recompute their requests' times."""
+    def update_request_files(
+        self, files: Sequence[RequestFileRow], *, only_from: Sequence[str] | None = None
+    ) -> None:
+        """Write back changed file rows and recompute their requests' times.
+
+        `only_from`: change a row only if it is still in one of these states, so a
+        transition decided on a stale read (a recall finishing while the client cancels)
+        cannot undo another one.
+        """
+        guard, extra = "", ()
+        if only_from is not None:
+            guard = f" AND state IN ({','.join('?' * len(only_from))})"
+            extra = tuple(only_from)
         with self.transaction() as c:
             c.executemany(
                 "UPDATE request_files SET state = ?, error = ?, started_at = ?, "
-                "finished_at = ?, pinned_until = ? WHERE request_id = ? AND path = ?",
+                "finished_at = ?, pinned_until = ? WHERE request_id = ? AND path = ?" + guard,
                 [
-                    (f.state, f.error, f.started_at, f.finished_at, f.pinned_until, f.request_id, f.path)
+                    (
+                        f.state,
+                        f.error,
+                        f.started_at,
+                        f.finished_at,
+                        f.pinned_until,
+                        f.request_id,
+                        f.path,
+                        *extra,
+                    )
                     for f in files
                 ],
             )
