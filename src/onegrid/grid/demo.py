@@ -48,6 +48,8 @@ DEMO_ENV = {
     "ONEGRID_STORAGE__TAPE__MOUNT_LATENCY": "2",
     "ONEGRID_STORAGE__TAPE__SEEK_TIME": "0.5",
     "ONEGRID_STORAGE__TAPE__TICK": "0.2",
+    "ONEGRID_TRANSFERS__RETRY_DELAY": "2",
+    "ONEGRID_TRANSFERS__STAGE_POLL_INTERVAL": "1",
 }
 
 
@@ -227,6 +229,45 @@ def _wait_jobs(demo: Demo, ids: list[int], what: str, timeout: float = 120) -> l
     return [demo.user.wms.job(i) for i in ids]
 
 
+def act_analysis(demo: Demo) -> None:
+    """alice finds the production's files by metadata, analyses those at one site with a
+    job that reads them as input data, and downloads the job's output."""
+    from onegrid.storage.client.download import download
+
+    demo.act(3, "A user's analysis: find data by metadata, run on it, download the result")
+    query = f"datatype=mdst,project={SEED_PRODUCTION['ProductionName']},run_number>=1000"
+    names = list(demo.user.catalog.list_dids("belle", query, did_type="file"))
+    demo.say(f"alice: onegrid did list belle --type file --filter '{query}'  →  {len(names)} files")
+    if not names:
+        raise Unavailable("the production registered no output the user can find")
+    by_rse: dict[str, list[str]] = {}
+    for entry in demo.user.catalog.list_replicas([{"scope": "belle", "name": n} for n in names]):
+        for rse in entry.get("states", {}):
+            by_rse.setdefault(rse, []).append(entry["name"])
+    rse, inputs = max(by_rse.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    sb = demo.user.wms.upload_sandbox(_sandbox({"analysis.py": ANALYSIS.encode()}))
+    args = " ".join(Path(n).name for n in inputs)
+    [job_id] = demo.user.wms.submit([{
+        "Executable": "python", "Arguments": f"analysis.py {args}", "InputSandbox": [sb],
+        "InputData": [f"belle:{n}" for n in inputs], "OutputData": ["histogram.json"],
+        "OutputPath": "/belle/user/alice/analysis/charged", "JobName": "charged-tracks", "CPUTime": 600}])
+    demo.say(f"job {job_id} reads {len(inputs)} files on {rse}; it goes where they are")
+    [job] = _wait_jobs(demo, [job_id], "analysis job Done")
+    demo.say(f"ran at {job['site']}; output registered as user.alice:/belle/user/alice/analysis/charged/histogram.json")
+    folder = demo.grid.layout.data_dir / "demo" / "alice"
+    results = download(demo.user.catalog, [{"scope": "user.alice", "name": "/belle/user/alice/analysis/charged/histogram.json"}],
+                       folder, storage_token=demo.user.transport.token)
+    bad = [r for r in results if r.state not in ("DONE", "ALREADY_PRESENT")]
+    if bad:
+        raise Unavailable(f"download failed: {bad[0].error}")
+    import json
+
+    histogram = json.loads(results[0].dest.read_text())
+    demo.say(f"onegrid download → {results[0].dest} (adler32 {results[0].adler32} checked): "
+             f"{histogram['events']} events analysed")
+    demo.facts["analysis"] = histogram
+
+
 def act_bad_day(demo: Demo) -> None:
     demo.act(4, "A bad day: a site is banned, a storage endpoint goes down")
     act_site_ban(demo)
@@ -303,7 +344,7 @@ def summary(demo: Demo) -> None:
     demo.console.print(f"dashboard: [bold]{demo.grid.layout.server_url}/[/bold]")
 
 
-ACTS: list[Callable[[Demo], None]] = [act_raw, act_production, act_bad_day, summary]
+ACTS: list[Callable[[Demo], None]] = [act_raw, act_production, act_analysis, act_bad_day, summary]
 
 
 def run_demo(data_dir: Path, *, port: int, console: Console, clock: Clock, keep: bool = False,
