@@ -15,6 +15,7 @@ from onegrid.client.base import Transport
 if TYPE_CHECKING:
     from onegrid.client.catalog import CatalogClient
     from onegrid.client.iam import IamClient
+    from onegrid.client.rules import RulesClient
     from onegrid.client.transfers import TransfersClient
     from onegrid.client.wms import WmsClient
 
@@ -38,6 +39,12 @@ class OneGridClient:
         from onegrid.client.catalog import CatalogClient
 
         return CatalogClient(self.transport)
+
+    @cached_property
+    def rules(self) -> RulesClient:
+        from onegrid.client.rules import RulesClient
+
+        return RulesClient(self.transport)
 
     @cached_property
     def transfers(self) -> TransfersClient:
