@@ -529,3 +529,27 @@ def test_a_lost_tape_copy_fails_its_recall_and_a_cancel_beats_a_finishing_read(s
     assert f2["state"] == "CANCELLED"  # the read that completed afterwards did not undo it
     assert site.localities("f1") == {"f1": "LOST"}
     assert "completedAt" in status
+
+
+def test_paths_are_normalised_and_never_climb_out(site: TapeSite) -> None:
+    fill_and_evict(site)
+    api = TAPE_API_PREFIX
+    files = [
+        {"path": "/belle//data/./f1"},
+        {"path": "/belle/data/../../etc/passwd"},
+        {"path": "/other/f1"},
+        {"path": f"{site.url}/belle/data/f2"},
+    ]
+    request_id = site.http.post(f"{api}/stage", json={"files": files}).json()["requestId"]
+    got = {f["path"]: (f["state"], f.get("error")) for f in site.status(request_id)["files"]}
+    assert got == {
+        "/belle//data/./f1": ("SUBMITTED", None),
+        "/belle/data/../../etc/passwd": ("FAILED", "path is outside this storage's namespace"),
+        "/other/f1": ("FAILED", "path is outside this storage's namespace"),
+        f"{site.url}/belle/data/f2": ("SUBMITTED", None),
+    }
+    # the client may name a file of the request in another spelling of the same path
+    r = site.http.post(f"{api}/stage/{request_id}/cancel", json={"paths": ["/belle/data/f1"]})
+    assert r.status_code == 200
+    assert site.status(request_id)["files"][0]["state"] == "CANCELLED"
+    assert site.localities("../f1") == {"f1": "error: path is outside this storage's namespace"}

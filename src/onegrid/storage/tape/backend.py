@@ -167,18 +167,20 @@ class TapeBackend:
 
     # --- paths --------------------------------------------------------------------------
     def relpath_of(self, path: str) -> str | None:
-        """The disk-root relative path of a namespace path (None: outside the base path)."""
-        if "://" in path:  # some clients send the whole URL
-            path = "/" + path.split("://", 1)[1].partition("/")[2]
-        path = "/" + path.strip("/")
-        if self.base_path != "/":
-            if path != self.base_path and not path.startswith(self.base_path + "/"):
-                return None
-            path = path[len(self.base_path) :]
-        parts = [p for p in path.split("/") if p]
-        if any(p in (".", "..") for p in parts):
+        """The disk-root relative path of a namespace path (None: outside the base path).
+
+        Normalised lexically as StoRM does (`//` and `.` dropped); `..` is refused, never
+        resolved. Some clients send a whole URL: its path is taken.
+        """
+        if "://" in path:
+            path = path.split("://", 1)[1].partition("/")[2].partition("?")[0]
+        parts = [p for p in path.split("/") if p and p != "."]
+        if ".." in parts:
             return None
-        return "/".join(parts)
+        base = [p for p in self.base_path.split("/") if p]
+        if parts[: len(base)] != base:
+            return None
+        return "/".join(parts[len(base) :])
 
     def namespace_path(self, relpath: str) -> str:
         return self.base_path.rstrip("/") + "/" + _clean(relpath)

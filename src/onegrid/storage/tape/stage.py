@@ -160,15 +160,29 @@ class StageRequests:
         chosen = self._pick(request_id, files, paths)
         self.state.update_request_files([replace(f, pinned_until=None) for f in chosen])
 
-    @staticmethod
-    def _pick(request_id: str, files: Sequence[RequestFileRow], paths: Sequence[str]) -> list[RequestFileRow]:
+    def _pick(
+        self, request_id: str, files: Sequence[RequestFileRow], paths: Sequence[str]
+    ) -> list[RequestFileRow]:
+        """The request's files named by `paths`, compared as normalised namespace paths
+        (`/belle//raw/./f` is `/belle/raw/f`), all or nothing: one stranger is a 400."""
         if not paths:
             raise InvalidInput("paths must name at least one file of the request")
-        by_path = {f.path: f for f in files}
-        missing = [p for p in paths if p not in by_path]
+        by_key = {self._key(f.path): f for f in files}
+        chosen: dict[str, RequestFileRow] = {}
+        missing: list[str] = []
+        for p in paths:
+            found = by_key.get(self._key(p))
+            if found is None:
+                missing.append(p)
+            else:
+                chosen[found.path] = found
         if missing:
             raise InvalidInput(f"not in stage request {request_id}: {', '.join(missing)}")
-        return [by_path[p] for p in dict.fromkeys(paths)]
+        return list(chosen.values())
+
+    def _key(self, path: str) -> str:
+        relpath = self.backend.relpath_of(path)
+        return path if relpath is None else "/" + relpath
 
     # --- used by the backend's cycle -----------------------------------------------------------
     def pending_recalls(self) -> list[RecallItem]:
