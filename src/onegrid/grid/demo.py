@@ -321,6 +321,15 @@ def summary(demo: Demo) -> None:
     from rich.table import Table
 
     demo.act(5, "Summary")
+    t = demo.root.transport
+    overview = t.json("GET", "/monitor/api/overview")
+    demo.say(f"catalogue: {overview['files']} files, {overview['bytes'] / 1e6:.1f} MB in replicas")
+    table = Table(title="transfers per activity")
+    for col in ("activity", "state", "transfers", "MB"):
+        table.add_column(col, justify="right" if col in ("transfers", "MB") else "left")
+    for row in sorted(t.json("GET", "/monitor/api/transfers/states"), key=lambda r: (r["activity"], r["state"])):
+        table.add_row(str(row["activity"]), str(row["state"]), str(row["requests"]), f"{row['bytes'] / 1e6:.1f}")
+    demo.console.print(table)
     jobs = demo.root.wms.jobs(limit=10_000)
     per_site: dict[tuple[str, str], int] = {}
     for j in jobs:
