@@ -221,7 +221,7 @@ class StageRequests:
     def finish(self, relpath: str, *, error: str | None, at: float | None = None) -> None:
         """The read of `relpath` ended (at `at`): every open request file for it completes or fails."""
         now = self.now() if at is None else min(at, self.now())
-        rows = [f for f in self.state.request_files_in(OPEN_STATES) if f.relpath == relpath]
+        rows = self.state.request_files_for(relpath, OPEN_STATES)
         if error is None:
             done = [
                 replace(

@@ -233,6 +233,16 @@ class TapeState:
             ).fetchall()
         return [RequestFileRow(*r) for r in rows]
 
+    def request_files_for(self, relpath: str, states: Sequence[str]) -> list[RequestFileRow]:
+        """The request files of one disk file in these states (index on relpath, state)."""
+        marks = ",".join("?" * len(states))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM request_files WHERE relpath = ? AND state IN ({marks})",
+                (relpath, *states),
+            ).fetchall()
+        return [RequestFileRow(*r) for r in rows]
+
     def update_request_files(
         self, files: Sequence[RequestFileRow], *, only_from: Sequence[str] | None = None
     ) -> None:
