@@ -181,7 +181,7 @@ def _tape_authorize(ep: Endpoint) -> Callable[[Any, str, Sequence[str]], Awaitab
         caller = await ep.auth.caller(request.headers.get("authorization"))
         access = Access(scope)
         for p in paths:
-            ep.auth.require(caller, access, ep.resolver.resolve(p))
+            ep.auth.require(caller, access, ep.resolver.resolve_url(p))
 
     return authorize
 
