@@ -66,7 +66,8 @@ def storage_descriptor(config: EndpointConfig, usage: SpaceUsage, now: float) ->
     capacity: dict[str, Any] = {"online": space}
     if config.tape:
         capacity["nearline"] = dict(space)
-    endpoint_id = f"{config.name}-https"
+    interface = "https" if config.url.startswith("https") else "http"
+    endpoint_id = f"{config.name}-{interface}"
     return {
         "storageservice": {
             "name": config.name,
@@ -81,7 +82,7 @@ def storage_descriptor(config: EndpointConfig, usage: SpaceUsage, now: float) ->
                 "name": endpoint_id,
                 "id": endpoint_id,
                 "endpointurl": config.url.rstrip("/") + config.base_path.rstrip("/"),
-                "interfacetype": "https" if config.url.startswith("https") else "http",
+                "interfacetype": interface,
                 "interfaceversion": "1.1",
                 "capabilities": ["data.access", "data.management", "data.third-party-copy"]
                 + (["data.tape-rest-api"] if config.tape else []),

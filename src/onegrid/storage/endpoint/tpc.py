@@ -84,6 +84,10 @@ async def _run_with_markers(ep: Endpoint, req: Request, job: _Job) -> int:
             done, _ = await asyncio.wait({task, watcher}, timeout=ep.settings.marker_interval,
                                          return_when=asyncio.FIRST_COMPLETED)
             if task in done:
+                if task.exception() is None:  # a last marker with the final byte count
+                    chunk = perf_marker(ep.clock.time(), job.progress.bytes)
+                    await req.send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    sent += len(chunk)
                 break
             if watcher in done:
                 task.cancel()
