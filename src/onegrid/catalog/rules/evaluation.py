@@ -27,7 +27,7 @@ from onegrid.catalog.rules.tables import DatasetLock, Grouping, Lock, LockState,
 from onegrid.catalog.tables import RSE, Content, DIDType, Replica, ReplicaState, RSEAttribute
 from onegrid.clock import Clock
 from onegrid.transfers import service as transfers
-from onegrid.transfers.tables import ACTIVE_STATES, TransferRequest
+from onegrid.transfers.tables import ACTIVE_STATES, RequestState, TransferRequest
 
 # A tombstone this old means "delete as soon as possible" (purge_replicas), as Rucio's OBSOLETE.
 OBSOLETE = datetime(1970, 1, 1, tzinfo=UTC)
@@ -209,6 +209,7 @@ def apply_new_locks(session: Session, clock: Clock, rule: Rule,
     recopy: list[dict[str, Any]] = []
     new_replicas: list[dict[str, Any]] = []
     requests: list[transfers.NewRequest] = []
+    fresh: list[transfers.NewRequest] = []  # to replicas made just now: no request can be active
     usage: dict[int, list[int]] = {}
     for (s, n, size, adler32, md5), r, state in new_locks:
         error = None
@@ -231,7 +232,7 @@ def apply_new_locks(session: Session, clock: Clock, rule: Rule,
         else:
             (recopy if state in _NEEDS_COPY else bump).append({"b_scope": s, "b_name": n, "b_rse": r})
         if lock_state is LockState.REPLICATING:
-            requests.append(transfers.NewRequest(
+            (fresh if state is None else requests).append(transfers.NewRequest(
                 scope=s, name=n, dest_rse_id=r, bytes=size, adler32=adler32, md5=md5, rule_id=rule.id,
                 activity=rule.activity, priority=min(5, max(1, rule.priority)),
                 source_rse_expression=rule.source_replica_expression))
@@ -249,10 +250,32 @@ def apply_new_locks(session: Session, clock: Clock, rule: Rule,
     _bump_replicas(session, now, recopy, +1, state=ReplicaState.COPYING)
     if requests:
         transfers.queue_requests(session, clock, requests)
+    _insert_fresh_requests(session, clock, fresh)
     for r, (files, nbytes) in usage.items():
         accounting.add_account_usage(session, clock, rule.account, r, files, nbytes)
     outcome.locks_added += len(lock_rows)
-    outcome.requests += len(requests)
+    outcome.requests += len(requests) + len(fresh)
+
+
+def _insert_fresh_requests(session: Session, clock: Clock, fresh: Sequence[transfers.NewRequest]) -> None:
+    """Queue requests for replicas this evaluation created, in one bulk insert.
+
+    `transfers.queue_requests` looks for an active request to the same file and
+    destination and returns ids, one INSERT ... RETURNING per row; a replica that did
+    not exist a moment ago has no active request and the ids are not needed, so the rows
+    (the same ones queue_requests writes) go in with one COPY/executemany: 10,000 files
+    in a fraction of a second instead of seconds."""
+    if not fresh:
+        return
+    now = clock.now()
+    bulk.insert_rows(session, TransferRequest.__table__, [{
+        "rule_id": r.rule_id, "job_id": None, "scope": r.scope, "name": r.name, "dest_rse_id": r.dest_rse_id,
+        "source_rse_id": None, "source_rse_expression": r.source_rse_expression, "source_urls": None,
+        "dest_url": None, "activity": r.activity, "priority": r.priority, "bytes": r.bytes, "adler32": r.adler32,
+        "md5": r.md5, "overwrite": r.overwrite, "verify_checksum": r.verify_checksum,
+        "state": RequestState.QUEUED.value, "attempts": 0, "retry_limit": r.retry_limit, "next_attempt_at": now,
+        "excluded_sources": None, "bytes_transferred": 0, "created_at": now, "updated_at": now, "notified": False,
+    } for r in fresh])
 
 
 def _bump_replicas(session: Session, now: datetime, keys: list[dict[str, Any]], delta: int, *,
@@ -322,29 +345,38 @@ def release_locks(session: Session, clock: Clock, rule: Rule, keys: Iterable[tup
 
 def _cancel_unneeded(session: Session, clock: Clock, keys: list[tuple[str, str, int]]) -> None:
     """Cancel transfers to replicas no lock holds any more; such a COPYING replica is
-    made obsolete (there is nothing worth keeping)."""
+    made obsolete (there is nothing worth keeping). Bulk: one query per RSE and chunk."""
     if not keys:
         return
-    orphans = []
+    by_rse: dict[int, list[tuple[str, str]]] = {}
     for s, n, r in keys:
-        row = session.execute(sa.select(Replica.lock_cnt, Replica.state).where(
-            Replica.scope == s, Replica.name == n, Replica.rse_id == r)).first()
-        if row is not None and row[0] <= 0 and row[1] is ReplicaState.COPYING:
-            orphans.append((s, n, r))
-    if not orphans:
-        return
-    ids = []
+        by_rse.setdefault(r, []).append((s, n))
+    orphans: list[tuple[str, str, int]] = []
+    ids: list[int] = []
     active = [st.value for st in ACTIVE_STATES]
-    for s, n, r in orphans:
-        ids.extend(session.scalars(sa.select(TransferRequest.id).where(
-            TransferRequest.scope == s, TransferRequest.name == n, TransferRequest.dest_rse_id == r,
-            TransferRequest.state.in_(active))))
+    for r, pairs in by_rse.items():
+        wanted = set(pairs)
+        for part in did_ops.chunks(sorted({n for _s, n in pairs})):
+            query = sa.select(Replica.scope, Replica.name).where(
+                Replica.rse_id == r, Replica.lock_cnt <= 0, Replica.state == ReplicaState.COPYING)
+            found = [(s, n) for s, n in session.execute(bulk.where_in(session, query, Replica.name, part))
+                     if (s, n) in wanted]
+            orphans.extend((s, n, r) for s, n in found)
+            names = sorted({n for _s, n in found})
+            if names:
+                q = sa.select(TransferRequest.id, TransferRequest.scope, TransferRequest.name).where(
+                    TransferRequest.dest_rse_id == r, TransferRequest.state.in_(active))
+                keep = set(found)
+                ids.extend(i for i, s, n in session.execute(bulk.where_in(session, q, TransferRequest.name, names))
+                           if (s, n) in keep)
     if ids:
         transfers.cancel_requests(session, ids, clock)
-    t = Replica.__table__
-    session.execute(sa.update(t).where(t.c.scope == sa.bindparam("b_scope"), t.c.name == sa.bindparam("b_name"),
-                                       t.c.rse_id == sa.bindparam("b_rse")).values(tombstone=OBSOLETE),
-                    [{"b_scope": s, "b_name": n, "b_rse": r} for s, n, r in orphans])
+    if orphans:
+        t = Replica.__table__
+        session.execute(sa.update(t).where(t.c.scope == sa.bindparam("b_scope"), t.c.name == sa.bindparam("b_name"),
+                                           t.c.rse_id == sa.bindparam("b_rse")).values(tombstone=OBSOLETE)
+                        .execution_options(synchronize_session=False),
+                        [{"b_scope": s, "b_name": n, "b_rse": r} for s, n, r in orphans])
 
 
 # -- counters ------------------------------------------------------------------------------

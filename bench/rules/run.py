@@ -1,0 +1,150 @@
+"""Rules benchmark: the time to turn a rule on a 10,000-file dataset into its locks,
+COPYING replicas and transfer requests, through the REST API with the stock Rucio
+client's `add_replication_rule`, against `onegrid server` (SQLite, PostgreSQL) and,
+when a venv with Rucio's server is given, Rucio's own server in the same run.
+
+    python bench/rules/run.py                       # 10,000 files
+    python bench/rules/run.py --quick               # 500 files, seconds
+    python bench/rules/run.py --rucio-venv /tmp/rucio-venv   # also Rucio (pip install rucio gunicorn)
+
+Both servers create the locks and requests synchronously inside `add_replication_rule`
+(OneGrid's judge runs the same evaluation for asynchronous rules and attached files), so
+the call's duration is the judge's work. Each target runs in its own subprocess; the
+servers are started with bench/catalog/run.py's harness. Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "catalog"))
+
+import run as catbench
+
+# Rucio's server needs its rules endpoint too.
+catbench.RUCIO_CFG = catbench.RUCIO_CFG.replace("rses, scopes", "rses, rules, scopes")
+SRC, DST = "BENCH-SRC", "BENCH-DST"
+SCOPE = catbench.SCOPE
+BATCH = 1000  # Rucio's bulk calls take at most 1,000 DIDs
+
+
+def _setup(client: Any, files: int) -> str:
+    run = uuid.uuid4().hex[:6]
+    for rse in (SRC, DST):
+        catbench._ignore_duplicate(client.add_rse, rse)
+        catbench._ignore_duplicate(client.add_protocol, rse, {
+            "scheme": "https", "hostname": f"{rse.lower()}.bench.example", "port": 443, "prefix": "/data",
+            "impl": "rucio.rse.protocols.gfal.Default",
+            "domains": {"lan": {"read": 1, "write": 1, "delete": 1},
+                        "wan": {"read": 1, "write": 1, "delete": 1, "third_party_copy_read": 1,
+                                "third_party_copy_write": 1}}})
+        catbench._ignore_duplicate(client.set_local_account_limit, "root", rse, 10**18)
+    catbench._ignore_duplicate(client.add_scope, "root", SCOPE)
+    dataset = f"{run}.dataset"
+    client.add_dataset(SCOPE, dataset)
+    for start in range(0, files, BATCH):
+        part = [{"scope": SCOPE, "name": f"{run}.f{i:07d}", "bytes": 1_000_000 + i, "adler32": f"{i:08x}"}
+                for i in range(start, min(files, start + BATCH))]
+        client.add_replicas(SRC, part)
+        client.attach_dids(SCOPE, dataset, [{"scope": SCOPE, "name": f["name"]} for f in part])
+    return dataset
+
+
+def workload(client: Any, files: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    dataset = _setup(client, files)
+    setup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    (rule_id,) = client.add_replication_rule([{"scope": SCOPE, "name": dataset}], 1, DST)
+    elapsed = time.perf_counter() - t0
+    rule = client.get_replication_rule(rule_id)
+    locks = rule["locks_ok_cnt"] + rule["locks_replicating_cnt"] + rule["locks_stuck_cnt"]
+    assert locks == files, f"{locks} locks for {files} files"
+    # A second rule on the same data, all replicas there already: locks OK at once.
+    t0 = time.perf_counter()
+    (ok_id,) = client.add_replication_rule([{"scope": SCOPE, "name": dataset}], 1, SRC)
+    ok_elapsed = time.perf_counter() - t0
+    assert client.get_replication_rule(ok_id)["locks_ok_cnt"] == files
+    t0 = time.perf_counter()
+    client.delete_replication_rule(rule_id)
+    deleted = time.perf_counter() - t0
+    return {"files": files, "setup_seconds": round(setup, 2),
+            "rule_with_transfers": {"seconds": round(elapsed, 3), "locks_per_second": round(files / elapsed),
+                                    "state": rule["state"]},
+            "rule_on_existing_replicas": {"seconds": round(ok_elapsed, 3),
+                                          "locks_per_second": round(files / ok_elapsed)},
+            "rule_deletion": {"seconds": round(deleted, 3), "locks_per_second": round(files / deleted)}}
+
+
+def worker(args: argparse.Namespace) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"rulebench-{args.target}-"))
+    proc, dbname = None, None
+    try:
+        if args.target == "rucio":
+            proc, url = catbench.start_rucio(Path(args.rucio_venv), workdir)
+            password, username = "secret", "ddmlab"
+        else:
+            proc, url, dbname = catbench.start_onegrid(args.target, workdir, args.postgres_url)
+            password, username = catbench.ROOT_PASSWORD, "root"
+        client = catbench.rucio_client(url, password, workdir, username=username)
+        target = "rucio-server" if args.target == "rucio" else f"onegrid-{args.target}"
+        return {"target": target, **workload(client, args.files)}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        if dbname:
+            catbench.drop_pg(args.postgres_url, dbname)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="500 files")
+    p.add_argument("--files", type=int, default=10_000)
+    p.add_argument("--targets", default=None, help="comma list of sqlite, postgres, rucio")
+    p.add_argument("--postgres-url", default=os.environ.get("ONEGRID_TEST_POSTGRES_URL"))
+    p.add_argument("--rucio-venv", default=os.environ.get("RUCIO_BENCH_VENV"),
+                   help="a venv with `pip install rucio gunicorn`: the benchmark starts Rucio's server from it")
+    p.add_argument("--target", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.quick:
+        args.files = 500
+    if args.target:
+        print(json.dumps(worker(args)))
+        return
+    targets = args.targets.split(",") if args.targets else (
+        ["sqlite"] + (["postgres"] if args.postgres_url else []) + (["rucio"] if args.rucio_venv else []))
+    results = []
+    for target in targets:
+        cmd = [sys.executable, __file__, "--target", target, "--files", str(args.files)]
+        for flag in ("postgres_url", "rucio_venv"):
+            if getattr(args, flag):
+                cmd += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            results.append({"target": target, "error": proc.stderr.strip().splitlines()[-3:] or ["failed"]})
+            continue
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    summary: dict[str, Any] = {}
+    by = {r["target"]: r for r in results if "error" not in r}
+    if "rucio-server" in by:
+        rucio_s = by["rucio-server"]["rule_with_transfers"]["seconds"]
+        for name, r in by.items():
+            if name != "rucio-server":
+                summary[f"{name}_speedup_vs_rucio"] = round(rucio_s / r["rule_with_transfers"]["seconds"], 1)
+    print(json.dumps({"benchmark": "rules", "quick": args.quick, "results": results, "summary": summary}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
