@@ -17,9 +17,16 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import jwt
+
 from onegrid.client import OneGridClient
+from onegrid.clock import Clock, SystemClock
+from onegrid.errors import OneGridError
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
+# Seconds before `exp` at which `connect()` renews a saved login's token.
+REFRESH_MARGIN = 120
 SERVER_ENV = ("ONEGRID_SERVER", "ONEGRID_SERVER_URL")
 
 
@@ -143,8 +150,38 @@ def server_url(server: str | None = None, *, default_server: str | None = None) 
     return DEFAULT_SERVER
 
 
+def _expires_soon(token: str, now: float, margin: float = REFRESH_MARGIN) -> bool:
+    try:
+        exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    except jwt.PyJWTError:
+        return False
+    return isinstance(exp, int | float) and exp - margin < now
+
+
+def refresh_saved_login(url: str, *, timeout: float = 60) -> str | None:
+    """Renew the token saved by `onegrid login` for `url` with the saved refresh token
+    (the same scopes and audience); None when there is nothing to renew with."""
+    config = load_config()
+    refresh_token = load_refresh_token()
+    if not refresh_token or (config.server_url or "").rstrip("/") != url:
+        return None
+    try:
+        with OneGridClient(url, timeout=timeout) as grid:
+            answer = grid.iam.refresh_token(refresh_token)
+    except (OneGridError, httpx.HTTPError):
+        return None  # the server will say why the old token is refused
+    save_token(answer["access_token"])
+    if answer.get("refresh_token"):
+        save_refresh_token(answer["refresh_token"])
+    return str(answer["access_token"])
+
+
 def connect(server: str | None = None, token: str | None = None, *, default_server: str | None = None,
-            timeout: float = 60) -> OneGridClient:
-    """A client for the saved (or given) server with the discovered (or given) token."""
-    return OneGridClient(server_url(server, default_server=default_server), token or discover_token(),
-                         timeout=timeout)
+            timeout: float = 60, clock: Clock | None = None) -> OneGridClient:
+    """A client for the saved (or given) server with the discovered (or given) token; a
+    discovered token about to expire is renewed first with the refresh token of the login."""
+    url = server_url(server, default_server=default_server)
+    found = token or discover_token()
+    if token is None and found and _expires_soon(found, (clock or SystemClock()).time()):
+        found = refresh_saved_login(url, timeout=timeout) or found
+    return OneGridClient(url, found, timeout=timeout)
