@@ -312,8 +312,11 @@ class TapeBackend:
             if not disk.is_file():
                 return 0
             # A hole of the right length: no blocks on disk, same size for stat.
-            _swap_in(_fill_partial(disk, lambda fd: os.ftruncate(fd, row.size)), disk)
+            stub = _fill_partial(disk, lambda fd: os.ftruncate(fd, row.size), durable=False)
+            # The state first: a crash in between leaves a full file marked evicted
+            # (harmless, a recall rewrites it), never a stub marked on disk.
             self.state.set_on_disk(relpath, False, row.accessed_at)
+            _swap_in(stub, disk)
             return 1
 
     # --- recalls ----------------------------------------------------------------------------
@@ -391,14 +394,18 @@ def _copy_into(source: Path, fd: int) -> None:
             os.write(fd, chunk)
 
 
-def _fill_partial(path: Path, fill: Callable[[int], None]) -> Path:
-    """A new file beside `path` (named so the endpoint hides it), written by `fill`."""
+def _fill_partial(path: Path, fill: Callable[[int], None], *, durable: bool = True) -> Path:
+    """A new file beside `path` (named so the endpoint hides it), written by `fill`.
+
+    `durable`: fsync before it replaces anything (recalled bytes); a stub has none to lose.
+    """
     partial = path.with_name(f".{path.name}.tape-{os.getpid()}-{threading.get_ident()}")
     partial.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         fill(fd)
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         partial.unlink(missing_ok=True)
