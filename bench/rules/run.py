@@ -83,6 +83,8 @@ def workload(client: Any, files: int) -> dict[str, Any]:
                                     "state": rule["state"]},
             "rule_on_existing_replicas": {"seconds": round(ok_elapsed, 3),
                                           "locks_per_second": round(files / ok_elapsed)},
+            # Rucio's server only gives the rule an expiry here (its judge-cleaner removes the
+            # locks later); OneGrid releases every lock and tombstones the replicas in the call.
             "rule_deletion": {"seconds": round(deleted, 3), "locks_per_second": round(files / deleted)}}
 
 
