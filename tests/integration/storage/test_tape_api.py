@@ -553,3 +553,11 @@ def test_paths_are_normalised_and_never_climb_out(site: TapeSite) -> None:
     assert r.status_code == 200
     assert site.status(request_id)["files"][0]["state"] == "CANCELLED"
     assert site.localities("../f1") == {"f1": "error: path is outside this storage's namespace"}
+
+
+def test_space_report_for_srr(site: TapeSite) -> None:
+    fill_and_evict(site)
+    assert site.backend.space() == {
+        "online": {"totalsize": 1000, "usedsize": 200, "reservedsize": 0},
+        "nearline": {"totalsize": 800, "usedsize": 800, "reservedsize": 0},
+    }

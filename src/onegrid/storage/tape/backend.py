@@ -160,6 +160,23 @@ class TapeBackend:
             f"Tape REST API ({TAPE_API_PREFIX}/stage)",
         )
 
+    def space(self) -> dict[str, dict[str, int]]:
+        """SRR `storagecapacity` as a tape store sees it: `online` is the disk buffer
+        (its capacity and the bytes of disk copies), `nearline` the bytes on tape."""
+        on_tape, _ = self.state.tape_usage()
+        return {
+            "online": {
+                "totalsize": self.settings.buffer_capacity,
+                "usedsize": self.state.disk_usage(),
+                "reservedsize": 0,
+            },
+            "nearline": {
+                "totalsize": on_tape,
+                "usedsize": on_tape,
+                "reservedsize": 0,
+            },  # tapes are added as they fill
+        }
+
     def routes(self) -> list[BaseRoute]:
         from onegrid.storage.tape.api import tape_routes
 

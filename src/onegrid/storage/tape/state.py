@@ -148,6 +148,14 @@ class TapeState:
             row = self._conn.execute("SELECT COALESCE(SUM(size), 0) FROM files WHERE on_disk = 1").fetchone()
         return int(row[0])
 
+    def tape_usage(self) -> tuple[int, int]:
+        """Bytes and files with a tape copy."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM files WHERE tape IS NOT NULL"
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
     def upsert_written(self, path: str, size: int, now: float) -> None:
         """A new version on disk: any tape copy of an older version no longer counts."""
         with self.transaction() as c:
