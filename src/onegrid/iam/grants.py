@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onegrid.clock import utc
@@ -127,6 +128,10 @@ def _hash(refresh_token: str) -> str:
 def _new_refresh_token(session: Session, runtime: Runtime, account: str, scopes: list[Scope],
                        audience: list[str], expires_at: datetime | None = None) -> str:
     now = runtime.clock.now()
+    # Spent and expired refresh tokens of this account go now: the table stays as small as
+    # the live logins, without a daemon.
+    session.execute(sa.delete(RefreshToken).where(
+        RefreshToken.account == account, sa.or_(RefreshToken.expires_at <= now, RefreshToken.revoked_at.is_not(None))))
     raw = secrets.token_urlsafe(32)
     session.add(RefreshToken(
         token_hash=_hash(raw), account=account, scopes=[str(s) for s in scopes], audience=audience,

@@ -158,6 +158,14 @@ def test_refresh_narrows_and_spends_the_refresh_token(alice) -> None:
     wider_aud = post_token(alice, grant_type="refresh_token", refresh_token=second["refresh_token"],
                            audience="https://other.example.org")
     assert wider_aud.status_code == 403
+    # Only live refresh tokens are kept: the spent one is gone.
+    import sqlalchemy as sa
+
+    from onegrid.iam.tables import RefreshToken
+
+    with alice.runtime.reading() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(RefreshToken)
+                              .where(RefreshToken.account == "alice")) == 1
 
 
 def test_token_exchange_narrows_scope_audience_and_lifetime_never_widens(alice) -> None:
