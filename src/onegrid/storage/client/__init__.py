@@ -41,9 +41,10 @@ def scheme_of(url: str) -> str:
 
 
 def for_url(url: str, token: str | None = None, *, timeout: float = 300,
-            verify: bool | str = True) -> StorageClient:
+            verify: bool | str | None = None) -> StorageClient:
     """The storage client for a URL's scheme, sending `token` as a bearer token (HTTP).
-    `verify`: TLS verification (True, False or a CA bundle path)."""
+    `verify`: TLS verification (True, False, a CA bundle path; None: `$ONEGRID_CA_BUNDLE`,
+    `$X509_CERT_DIR`, then the system store)."""
     scheme = scheme_of(url)
     if scheme in HTTP_SCHEMES:
         from onegrid.storage.client.http import HttpStorage

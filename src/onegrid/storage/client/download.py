@@ -20,7 +20,7 @@ from typing import Any
 
 from onegrid.client.catalog import CatalogClient
 from onegrid.errors import NotFound, OneGridError
-from onegrid.storage.client import HTTP_SCHEMES, for_url, scheme_of
+from onegrid.storage.client import HTTP_SCHEMES, for_url, scheme_of, tokens
 from onegrid.storage.client.base import FileStat, StorageClient
 from onegrid.storage.client.checksums import mismatches, of_file
 
@@ -154,7 +154,10 @@ def download(catalog: CatalogClient, dids: Sequence[Mapping[str, str]], dest_dir
             entries.setdefault((e["scope"], e["name"]), (e, f"{did['scope']}:{did['name']}"))
     if on_start:
         on_start([e for e, _ in entries.values()])
-    clients = StorageClients(storage_token or catalog.t.token)
+    if storage_token is None:
+        pfns = [pfn for e, _ in entries.values() for pfn in (e.get("pfns") or {})]
+        storage_token = tokens.storage_token(catalog.t, pfns, write=False)
+    clients = StorageClients(storage_token)
 
     def one(item: tuple[Mapping[str, Any], str]) -> DownloadResult:
         entry, parent = item

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import os
+import ssl
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -50,6 +52,22 @@ def http_url(url: str) -> str:
     return url
 
 
+def default_verify() -> bool | ssl.SSLContext:
+    """Whom TLS trusts: `$ONEGRID_CA_BUNDLE` (a PEM file or a hashed directory), else the
+    grid's `$X509_CERT_DIR` (e.g. /etc/grid-security/certificates) added to the system
+    store, else the system store."""
+    bundle = os.environ.get("ONEGRID_CA_BUNDLE")
+    if bundle:
+        return ssl.create_default_context(capath=bundle) if Path(bundle).is_dir() else \
+            ssl.create_default_context(cafile=bundle)
+    grid_dir = os.environ.get("X509_CERT_DIR")
+    if grid_dir and Path(grid_dir).is_dir():
+        ctx = ssl.create_default_context()
+        ctx.load_verify_locations(capath=grid_dir)
+        return ctx
+    return True
+
+
 def parent_urls(url: str) -> list[str]:
     """The directory URLs above `url`, outermost first: `…/a/`, `…/a/b/`."""
     parts = urlsplit(url)
@@ -62,9 +80,13 @@ class HttpStorage:
     """The `StorageClient` for http(s)/dav(s) URLs. `token`: the bearer token sent to the
     storage (a WLCG token with `storage.*` scopes, or none for anonymous access)."""
 
-    def __init__(self, token: str | None = None, *, timeout: float = 300, verify: bool | str = True,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(self, token: str | None = None, *, timeout: float = 300,
+                 verify: bool | str | ssl.SSLContext | None = None, http: httpx.Client | None = None) -> None:
         self.token = token
+        if verify is None:
+            verify = default_verify()
+        elif isinstance(verify, str):
+            verify = ssl.create_default_context(cafile=verify)
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         self.http = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=30), verify=verify, limits=limits,
                                          headers={"User-Agent": "onegrid-storage-client"})

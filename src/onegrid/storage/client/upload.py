@@ -19,7 +19,7 @@ from typing import Any
 
 from onegrid.client.catalog import CatalogClient, pfn_for, protocol_for
 from onegrid.errors import AlreadyExists, InvalidInput, NotFound, OneGridError
-from onegrid.storage.client import HTTP_SCHEMES, for_url
+from onegrid.storage.client import HTTP_SCHEMES, for_url, tokens
 from onegrid.storage.client.base import StorageClient
 
 SUPPORTED_SCHEMES = (*HTTP_SCHEMES, "file")
@@ -79,6 +79,8 @@ def upload(catalog: CatalogClient, items: Sequence[UploadItem], *, rse: str, dat
     todo = [r for r in results if r.state == "PENDING"]
     for r in todo:
         r.pfn = pfn_for(rse_info, r.item.scope, r.item.name, operation="write", scheme=scheme)
+    if todo and storage is None and storage_token is None:
+        storage_token = tokens.storage_token(catalog.t, [r.pfn for r in todo], write=True)
     client = storage or (for_url(todo[0].pfn, storage_token) if todo else None)
 
     def one(r: UploadResult) -> UploadResult:
