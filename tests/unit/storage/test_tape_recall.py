@@ -112,3 +112,37 @@ def test_scheduler_invariants(pending: list[RecallItem], drives: int, now: float
         times = [m.start + T.mount_latency] + [r.ready_at for r in m.reads]
         assert all(a <= b for a, b in zip(times, times[1:], strict=False))
         assert m.end >= now + T.mount_latency + sum(r.size for r in m.reads) / T.throughput - 1e-6
+
+
+@settings(max_examples=150, deadline=None)
+@given(pending=items, drives=st.integers(1, 3))
+def test_a_simulated_library_reads_every_file_once_without_overlaps(
+    pending: list[RecallItem], drives: int
+) -> None:
+    """Drive the scheduler as the backend does, jumping to the next free drive each step."""
+    state = [Drive(i) for i in range(drives)]
+    waiting = list(pending)
+    now, reads, busy = 0.0, [], []
+    for _ in range(len(pending) + drives + 5):
+        if not waiting:
+            break
+        mounts = plan_mounts(waiting, state, now, T)
+        for m in mounts:
+            reads.extend(r.path for r in m.reads)
+            busy.append((m.drive, m.tape, m.start, m.end))
+        done = {r.path for m in mounts for r in m.reads}
+        waiting = [i for i in waiting if i.path not in done]
+        state = after_mounts(state, mounts)
+        later = [d.free_at for d in state if d.free_at > now]
+        now = min(later) if later else now
+    assert not waiting
+    assert sorted(reads) == sorted(i.path for i in pending)  # each file once
+    for a in busy:  # a drive does one thing at a time, a cartridge is in one drive at a time
+        for b in busy:
+            if a is b:
+                continue
+            overlap = a[2] < b[3] and b[2] < a[3]
+            if a[0] == b[0] or a[1] == b[1]:
+                assert not overlap, (a, b)
+    # everything was asked for at once: every cartridge is mounted exactly once
+    assert sorted(b[1] for b in busy) == sorted({i.tape for i in pending})
