@@ -36,6 +36,9 @@ def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": committed before the response is sent (FastAPI's default for a yield
+# dependency closes it after sending, so a client could act on a write not yet committed,
+# or be told of success for a commit that then fails).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
