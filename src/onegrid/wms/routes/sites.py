@@ -62,5 +62,5 @@ def accounting(principal: Reader, session: SessionDep, group_by: str = Query("si
         raise InvalidInput(f"group_by: choose one of {', '.join(GROUPINGS)}")
     q = sa.select(col, sa.func.count(), sa.func.sum(AccountingRecord.cpu_seconds),
                   sa.func.sum(AccountingRecord.wall_seconds * AccountingRecord.processors)).group_by(col)
-    return [{group_by: k, "jobs": n, "cpu_seconds": cpu or 0.0, "core_wall_seconds": wall or 0.0}
+    return [{group_by: k, "jobs": n, "cpu_seconds": round(cpu or 0.0, 3), "core_wall_seconds": round(wall or 0.0, 3)}
             for k, n, cpu, wall in session.execute(q)]
