@@ -34,16 +34,22 @@ def job_families(session: Session) -> list[Family]:
     by_state = Family("onegrid_jobs", "gauge", "Jobs per status.")
     for status, n in jobs.jobs_by_state(session).items():
         by_state.add(n, status=status)
-    by_site = Family("onegrid_site_jobs", "gauge", "Jobs that reached a site, per site and status.")
-    for row in jobs.jobs_by_site_and_state(session):
+    by_site = Family("onegrid_site_jobs", "gauge", "Unfinished jobs per site and status (no site: waiting).")
+    for row in jobs.unfinished_by_site_and_state(session):
         by_site.add(row["jobs"], site=row["site"], status=row["status"])
     banned = Family("onegrid_site_banned", "gauge", "1 if the site is banned from the site mask, else 0.")
     for site in jobs.sites(session):
         banned.add(1 if site["status"] == "Banned" else 0, site=site["site"])
     cpu = Family("onegrid_cpu_seconds_total", "counter", "CPU seconds of finished jobs, per activity and site.")
-    for activity, site, seconds in jobs.cpu_totals(session):
+    finished = Family("onegrid_jobs_finished_total", "counter", "Finished jobs per activity, site and final status.")
+    cpu_per: dict[tuple[str, str], float] = {}
+    for row in jobs.finished_totals(session):
+        finished.add(row["jobs"], activity=row["activity"], site=row["site"], status=row["status"])
+        key = (row["activity"], row["site"])
+        cpu_per[key] = cpu_per.get(key, 0.0) + row["cpu_seconds"]
+    for (activity, site), seconds in sorted(cpu_per.items()):
         cpu.add(seconds, activity=activity, site=site)
-    return [by_state, by_site, banned, cpu]
+    return [by_state, by_site, banned, cpu, finished]
 
 
 def transfer_families(session: Session) -> list[Family]:

@@ -183,6 +183,11 @@ def test_metrics_parse_as_prometheus_text_with_the_dashboard_figures(
     assert used["KEK-DISK"] == 10 * GB and sum(used.values()) == EXPECTED["bytes"]
     assert sum(samples("onegrid_rse_files").values()) == EXPECTED["files"]
     assert {dict(k)["status"]: v for k, v in samples("onegrid_jobs").items()} == EXPECTED["jobs_by_state"]
+    site_jobs = {(dict(k)["site"], dict(k)["status"]): v for k, v in samples("onegrid_site_jobs").items()}
+    assert site_jobs == {("KEK", "Running"): 1, ("KIT", "Running"): 1, ("(none)", "Waiting"): 5}
+    finished = {(dict(k)["activity"], dict(k)["site"], dict(k)["status"]): v
+                for k, v in samples("onegrid_jobs_finished").items()}
+    assert finished == {("user", "KEK", "Done"): 1, ("production", "KIT", "Done"): 3}
     banned = {dict(k)["site"]: v for k, v in samples("onegrid_site_banned").items()}
     assert banned == {"DESY": 1, "KEK": 0, "KIT": 0}
     assert families["onegrid_cpu_seconds"].type == "counter"  # the parser drops the _total suffix
