@@ -8,9 +8,10 @@ from pathlib import Path
 
 import typer
 
-from onegrid.cli._common import err_console, output
-from onegrid.cli.scope import JsonOpt, ServerOpt, TokenOpt, catalog
+from onegrid.cli._common import err_console, output, settings_from
+from onegrid.cli.scope import JsonOpt, ServerOpt, TokenOpt
 from onegrid.cli.upload import ByteProgress, StorageTokenOpt
+from onegrid.client.auth import connect
 from onegrid.client.catalog import parse_did
 from onegrid.errors import OneGridError
 from onegrid.storage.client.download import DEFAULT_WORKERS, download
@@ -32,7 +33,8 @@ def register(app: typer.Typer) -> None:
                      storage_token: str = StorageTokenOpt, server: str = ServerOpt, token: str = TokenOpt,
                      as_json: bool = JsonOpt) -> None:
         """Download DIDs into DIR/<scope>/<name>, verifying each file's checksum."""
-        cat = catalog(ctx, server, token)
+        # The server and token saved by `onegrid login` (or given, or in the environment).
+        cat = connect(server, token, default_server=settings_from(ctx).server_url).catalog
         show = not as_json and err_console.is_terminal and not os.environ.get("ONEGRID_NO_PROGRESS")
         with ByteProgress(0, "download", show) as bar:
             results = download(cat, [parse_did(d) for d in dids], directory, rse_expression=rse, client_site=site,

@@ -10,8 +10,9 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from onegrid.cli._common import err_console, output
-from onegrid.cli.scope import JsonOpt, ServerOpt, TokenOpt, catalog
+from onegrid.cli._common import err_console, output, settings_from
+from onegrid.cli.scope import JsonOpt, ServerOpt, TokenOpt
+from onegrid.client.auth import connect
 from onegrid.client.catalog import parse_did, parse_value
 from onegrid.errors import InvalidInput, OneGridError
 from onegrid.storage.client.upload import DEFAULT_WORKERS, UploadItem, UploadResult, upload
@@ -71,7 +72,8 @@ def register(app: typer.Typer) -> None:
         """Upload FILEs to RSE under SCOPE, verify the storage's checksums, then register them."""
         if name and len(files) != 1:
             raise InvalidInput("--name needs exactly one file")
-        cat = catalog(ctx, server, token)
+        # The server and token saved by `onegrid login` (or given, or in the environment).
+        cat = connect(server, token, default_server=settings_from(ctx).server_url).catalog
         file_meta = parse_meta(meta)
         items = [UploadItem(f, scope, name or f.name, file_meta) for f in files]
         ds = parse_did(dataset) if dataset else None
