@@ -99,6 +99,8 @@ class TapeBackend:
         # Serialises file replacement (evict, recall) against the endpoint's hooks.
         self._lock = threading.RLock()
         self._task: asyncio.Task[None] | None = None
+        self._cycle = threading.Lock()  # one run_once at a time; close() waits for it
+        self._closed = False
 
     # --- hooks for the endpoint -------------------------------------------------------
     def on_written(self, relpath: str, size: int) -> None:
@@ -249,7 +251,10 @@ class TapeBackend:
         return adopted
 
     def close(self) -> None:
-        self.state.close()
+        """Close the state file, after the cycle a cancelled loop left running in its thread."""
+        with self._cycle:
+            self._closed = True
+            self.state.close()
 
     async def _loop(self) -> None:
         while True:
@@ -261,7 +266,10 @@ class TapeBackend:
 
     def run_once(self) -> int:
         """One cycle: finish due reads, start mounts, migrate, evict. Returns actions done."""
-        return self.finish_reads() + self.start_mounts() + self.migrate() + self.evict()
+        with self._cycle:
+            if self._closed:
+                return 0
+            return self.finish_reads() + self.start_mounts() + self.migrate() + self.evict()
 
     def migrate(self) -> int:
         now = self.clock.time()
