@@ -26,6 +26,7 @@ from onegrid.catalog.rules.placement import Candidate, plan_group, weight_of
 from onegrid.catalog.rules.tables import DatasetLock, Grouping, Lock, LockState, Rule, RuleState
 from onegrid.catalog.tables import RSE, Content, DIDType, Replica, ReplicaState, RSEAttribute
 from onegrid.clock import Clock
+from onegrid.errors import QuotaExceeded
 from onegrid.transfers import service as transfers
 from onegrid.transfers.tables import ACTIVE_STATES, RequestState, TransferRequest
 
@@ -189,12 +190,28 @@ def _add_missing(session: Session, clock: Clock, rule: Rule, rng: random.Random,
             per_rse[r] = per_rse.get(r, 0) + f[2]
         for r, nbytes in sorted(per_rse.items()):
             accounting.check_quota(session, rule.account, r, nbytes)
+        _check_global_quota(session, rule.account, per_rse)
     now = clock.now()
     if new_dataset_locks:
         bulk.insert_rows(session, DatasetLock.__table__, [
             {"rule_id": rule.id, "scope": d[0], "name": d[1], "rse_id": r, "created_at": now}
             for d, r in new_dataset_locks])
     apply_new_locks(session, clock, rule, new_locks, outcome)
+
+
+def _check_global_quota(session: Session, account: str, per_rse: dict[int, int]) -> None:
+    """Global limits: bytes over all RSEs an expression selects (`country=DE`)."""
+    limits = accounting.global_limits(session, account)
+    if not limits or not per_rse:
+        return
+    ids = dict(session.execute(sa.select(RSE.name, RSE.id)).all())
+    for usage in accounting.global_usage(session, account):
+        selected = {ids[n] for n in rses.resolve_expression(session, usage["rse_expression"], allow_empty=True)
+                    if n in ids}
+        extra = sum(b for r, b in per_rse.items() if r in selected)
+        if extra and usage["bytes"] + extra > usage["bytes_limit"]:
+            raise QuotaExceeded(f"account {account} would use {usage['bytes'] + extra} bytes on "
+                                f"{usage['rse_expression']!r}, its global limit is {usage['bytes_limit']}")
 
 
 def apply_new_locks(session: Session, clock: Clock, rule: Rule,

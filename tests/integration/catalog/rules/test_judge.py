@@ -14,7 +14,7 @@ from onegrid.catalog import dids, rses
 from onegrid.catalog.rules import service, subscriptions
 from onegrid.catalog.rules.agents import Judge
 from onegrid.catalog.rules.settings import RuleSettings
-from onegrid.catalog.rules.tables import Lock, RuleState
+from onegrid.catalog.rules.tables import Lock, Rule, RuleState
 from onegrid.catalog.tables import Replica, ReplicaState
 from onegrid.runtime import Runtime
 from onegrid.transfers.tables import TransferRequest
@@ -154,3 +154,22 @@ def test_raw_subscription_puts_a_copy_at_kek_tape_and_one_raw_centre_by_shares(g
     assert sum(centres.values()) == 200
     assert abs(centres["BNL-TAPE"] - 100) < 25 and abs(centres["CNAF-TAPE"] - 60) < 20
     assert abs(centres["DESY-TAPE"] - 40) < 20
+
+
+def test_the_daemon_loads_the_rules_agents_and_a_claimed_rule_is_left_to_its_judge(grid, make_dataset) -> None:
+    from onegrid.catalog.rules.judge import _claim_rules
+    from onegrid.daemon import load_agent
+
+    assert {load_agent(n, grid).name for n in ("judge", "reaper", "placement")} == {"judge", "reaper", "placement"}
+    assert load_agent("placement", grid).run_once() == {}
+    make_dataset("ds", 2)
+    make_dataset("other", 2)
+    first = add(grid, "BNL-TAPE", asynchronous=True)
+    second = add(grid, "BNL-TAPE", did="other", asynchronous=True)
+    claimed = _claim_rules(grid, "judge-a", RuleSettings(rule_batch=1), Rule.state == RuleState.INJECT, [])
+    assert len(claimed) == 1
+    assert judge(grid).run_once()["injected"] == 1  # the other judge takes only the free rule
+    states = {rid: rule_of(grid, rid)["state"] for rid in (first, second)}
+    assert sorted(states.values()) == ["INJECT", "REPLICATING"]
+    grid.clock.advance(RuleSettings().lease_seconds + 1)  # judge-a died: its lease runs out
+    assert judge(grid).run_once()["injected"] == 1

@@ -140,3 +140,12 @@ def test_rule_on_a_container_covers_its_datasets(grid, make_dataset) -> None:
     with grid.reading() as s:
         locks = list(service.list_locks(s, rule_id))
     assert len(locks) == 7 and {lock["state"] for lock in locks} == {LockState.REPLICATING.value}
+
+
+def test_global_quota_over_an_expression_is_checked(grid, make_dataset) -> None:
+    make_dataset("ds", 3)  # 300 bytes
+    with grid.transaction() as s:
+        accounting.set_global_limit(s, "alice", "istape=True", 250)
+    with pytest.raises(QuotaExceeded, match="global limit is 250"):
+        add(grid, "BNL-TAPE")
+    add(grid, "DESY-DISK")  # not selected by the global limit's expression
