@@ -118,17 +118,20 @@ def _mark_available(session: Session, clock: Clock, reqs: list[TransferRequest],
         if rep is not None:
             states[(r.scope, r.name, r.dest_rse_id)] = rep.state  # type: ignore[index]
     updates = []
+    new: dict[str, list[dict[str, Any]]] = {}
     for r in reqs:
         key = (r.scope, r.name, r.dest_rse_id)
         state = states.get(key)  # type: ignore[arg-type]
         rse = names[r.dest_rse_id]  # type: ignore[index]
         if state is None:
             if r.rule_id is None:
-                replica_ops.add_replicas(session, clock, SERVICE_ACCOUNT, rse, [
-                    {"scope": r.scope, "name": r.name, "bytes": r.bytes or r.bytes_transferred, "adler32": r.adler32,
-                     "md5": r.md5}])
+                new.setdefault(rse, []).append({"scope": r.scope, "name": r.name,
+                                                "bytes": r.bytes or r.bytes_transferred, "adler32": r.adler32,
+                                                "md5": r.md5})
         elif state is not ReplicaState.AVAILABLE and ReplicaState.AVAILABLE in replica_ops.TRANSITIONS[state]:
             updates.append({"scope": r.scope, "name": r.name, "rse": rse, "state": ReplicaState.AVAILABLE})
+    for rse, files in new.items():
+        replica_ops.add_replicas(session, clock, SERVICE_ACCOUNT, rse, files)
     if updates:
         replica_ops.update_states(session, clock, updates)
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -35,14 +36,39 @@ def adler32_of(data: bytes) -> str:
     return f"{zlib.adler32(data) & 0xFFFFFFFF:08x}"
 
 
+class Recorder:
+    """ASGI middleware keeping (method, path) of every request a storage receives."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.seen.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+    def count(self, method: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for m, p in self.seen:
+            if m == method:
+                out[p] = out.get(p, 0) + 1
+        return out
+
+
+RECORDERS: dict[str, Recorder] = {}
+
+
 @contextmanager
 def endpoint(root: Path, issuer: str, name: str, *, tape: bool = False) -> Iterator[str]:
-    """`onegrid storage`'s app under uvicorn in a thread; yields its URL."""
+    """`onegrid storage`'s app under uvicorn in a thread; yields its URL. The requests it
+    receives are kept in `RECORDERS[url]`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = EndpointConfig(root=root, base_path=BASE, issuer=issuer, url=url, name=name, capacity=0, tape=tape,
                             anonymous_read=False, settings=StorageSettings(marker_interval=0.2))
-    app = create_endpoint_app(config, tape_root=root.parent / f"{name}-tapes" if tape else None)
+    app = Recorder(create_endpoint_app(config, tape_root=root.parent / f"{name}-tapes" if tape else None))
+    RECORDERS[url] = app
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                                            access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
