@@ -60,11 +60,13 @@ def check_space(ep: Endpoint, incoming: int | None, replaced: int) -> None:
 
 
 def make_parents(ep: Endpoint, path: StoragePath) -> None:
+    if os.path.isdir(path.fs.parent):
+        return  # resolve() has checked where it leads
     try:
         os.makedirs(path.fs.parent, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
         raise Conflict(f"a parent of {path.logical} is a file, not a directory") from exc
-    # The parent may be a symlink made between resolve() and now: check again.
+    # A parent may have become a symlink between resolve() and now: check again.
     ep.resolver.resolve(path.logical)
 
 
