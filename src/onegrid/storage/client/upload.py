@@ -11,6 +11,7 @@ names bytes that are not there (the invariant Rucio's `upload` keeps with its
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from onegrid.client.catalog import CatalogClient, pfn_for, protocol_for
 from onegrid.errors import AlreadyExists, InvalidInput, NotFound, OneGridError
 from onegrid.storage.client import HTTP_SCHEMES, for_url, tokens
 from onegrid.storage.client.base import StorageClient
+from onegrid.storage.client.checksums import of_file
 
 SUPPORTED_SCHEMES = (*HTTP_SCHEMES, "file")
 # Files in flight at once: enough to hide per-request latency on many small files.
@@ -75,19 +77,19 @@ def upload(catalog: CatalogClient, items: Sequence[UploadItem], *, rse: str, dat
     rse_info = catalog.get_rse(rse)
     scheme = write_scheme(rse_info)
     results = [UploadResult(item) for item in items]
-    _skip_registered(catalog, results)
-    todo = [r for r in results if r.state == "PENDING"]
-    for r in todo:
+    for r in results:
         r.pfn = pfn_for(rse_info, r.item.scope, r.item.name, operation="write", scheme=scheme)
-    if todo and storage is None and storage_token is None:
-        storage_token = tokens.storage_token(catalog.t, [r.pfn for r in todo], write=True)
-    client = storage or (for_url(todo[0].pfn, storage_token) if todo else None)
+    if results and storage is None and storage_token is None:
+        storage_token = tokens.storage_token(catalog.t, [r.pfn for r in results], write=True)
+    client = storage or (for_url(results[0].pfn, storage_token) if results else None)
 
     def one(r: UploadResult) -> UploadResult:
         assert client is not None
         try:
-            # Not in the catalogue (checked above): whatever sits at the path is an orphan
-            # of an earlier failed attempt, so it is overwritten.
+            if _already_registered(catalog, r):
+                return r
+            # Not in the catalogue: whatever sits at the path is an orphan of an earlier
+            # failed attempt, so it is overwritten.
             stat = client.put(r.item.path, r.pfn, overwrite=True,
                               progress=(lambda n: on_bytes(r.item, n)) if on_bytes else None)
             r.bytes, r.adler32, r.md5 = stat.size, stat.adler32 or "", stat.md5 or ""
@@ -97,10 +99,11 @@ def upload(catalog: CatalogClient, items: Sequence[UploadItem], *, rse: str, dat
         return r
 
     try:
-        if todo:
-            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo)))) as pool:
-                list(pool.map(one, todo))
-        arrived = [r for r in todo if r.state == "UPLOADED"]
+        if results:
+            # Each worker also looks its file up in the catalogue: those round trips overlap.
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(results)))) as pool:
+                list(pool.map(one, results))
+        arrived = [r for r in results if r.state == "UPLOADED"]
         if arrived:
             _register(catalog, rse, arrived, dataset, client)
     finally:
@@ -111,30 +114,28 @@ def upload(catalog: CatalogClient, items: Sequence[UploadItem], *, rse: str, dat
     for r in results:
         if on_done:
             on_done(r)
-        _trace(catalog, r, rse)
+    _traces(catalog, results, rse)
     return results
 
 
-def _skip_registered(catalog: CatalogClient, results: list[UploadResult]) -> None:
+def _already_registered(catalog: CatalogClient, r: UploadResult) -> bool:
     """A DID already in the catalogue with the same adler32 is not uploaded again (as
-    Rucio's upload does); with other content it is an error for that file."""
-    from onegrid.storage.client.checksums import of_file
-
-    for r in results:
-        if not r.item.path.is_file():
-            r.state, r.error = "FAILED", f"{r.item.path}: no such file"
-            continue
-        try:
-            did = catalog.get_did(r.item.scope, r.item.name)
-        except NotFound:
-            continue
-        local = of_file(r.item.path)
-        if (did.get("adler32") or "").lower().zfill(8) == local.adler32:
-            r.state, r.bytes, r.adler32, r.md5 = "SKIPPED", local.bytes, local.adler32, local.md5
-        else:
-            r.state = "FAILED"
-            r.error = (f"{r.item.scope}:{r.item.name} is already registered with adler32 {did.get('adler32')}, "
-                       f"this file has {local.adler32}: choose another name")
+    Rucio's upload does: `SKIPPED`); with other content it is an error for that file."""
+    if not r.item.path.is_file():
+        r.state, r.error = "FAILED", f"{r.item.path}: no such file"
+        return True
+    try:
+        did = catalog.get_did(r.item.scope, r.item.name)
+    except NotFound:
+        return False
+    local = of_file(r.item.path)
+    if (did.get("adler32") or "").lower().zfill(8) == local.adler32:
+        r.state, r.bytes, r.adler32, r.md5 = "SKIPPED", local.bytes, local.adler32, local.md5
+    else:
+        r.state = "FAILED"
+        r.error = (f"{r.item.scope}:{r.item.name} is already registered with adler32 {did.get('adler32')}, "
+                   f"this file has {local.adler32}: choose another name")
+    return True
 
 
 def _register(catalog: CatalogClient, rse: str, arrived: list[UploadResult], dataset: Mapping[str, str] | None,
@@ -165,12 +166,15 @@ def _attach_skipped(catalog: CatalogClient, dataset: Mapping[str, str], skipped:
                        [{"scope": r.item.scope, "name": r.item.name} for r in skipped])
 
 
-def _trace(catalog: CatalogClient, r: UploadResult, rse: str) -> None:
-    # Traces are best effort: the upload has already succeeded or failed.
+def _traces(catalog: CatalogClient, results: list[UploadResult], rse: str) -> None:
+    """One `upload` trace per file, all in one request (the traces route takes a list)."""
+    traces = [{"eventType": "upload", "clientState": r.state, "scope": r.item.scope, "filename": r.item.name,
+               "remoteSite": rse, "filesize": r.bytes or None, "eventVersion": "onegrid",
+               "stateReason": r.error or None} for r in results]
+    # Best effort: the uploads have already succeeded or failed.
     with contextlib.suppress(OneGridError):
-        catalog.send_trace({"eventType": "upload", "clientState": r.state, "scope": r.item.scope,
-                            "filename": r.item.name, "remoteSite": rse, "filesize": r.bytes or None,
-                            "eventVersion": "onegrid", "stateReason": r.error or None})
+        if traces:
+            catalog.t.request("POST", "/traces/", content=json.dumps(traces))
 
 
 def _message(exc: BaseException) -> str:
