@@ -53,3 +53,14 @@ def test_writes_beyond_capacity_are_refused(live_server: Any, tmp_path: Path) ->
         r = se.put("b", b"b" * 200)
         assert r.status_code == 507 and r.json()["error"] == "INSUFFICIENT_STORAGE"
         assert not (se.root / "b").exists()
+
+
+def test_third_party_copy_beyond_capacity_fails(live_server: Any, tmp_path: Path) -> None:
+    with (running_endpoint(tmp_path / "a", live_server.url, live_server.token) as a,
+          running_endpoint(tmp_path / "b", live_server.url, live_server.token, capacity=1000) as b):
+        a.put("big", b"x" * 5000)
+        with b.client("storage.create:/") as c:
+            r = c.request("COPY", b.pfn("big"), headers={
+                "Source": a.pfn("big"), "TransferHeaderAuthorization": f"Bearer {a.token('storage.read:/')}"})
+        assert r.text.strip().splitlines()[-1].startswith("failure:") and "do not fit" in r.text
+        assert not (b.root / "big").exists()

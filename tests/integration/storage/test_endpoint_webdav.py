@@ -153,3 +153,15 @@ def test_large_file_streams_in_bounded_memory(se: RunningEndpoint, tmp_path: Pat
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 128 * 1024, f"peak memory grew by {grown_kib} KiB for a {size >> 20} MiB upload"
     assert os.path.getsize(se.root / "big") == size
+
+
+def test_chunked_put_without_content_length(se: RunningEndpoint) -> None:
+    def body() -> Iterator[bytes]:
+        yield b"first,"
+        yield b"second"
+
+    with se.client("storage.create:/") as c:
+        r = c.put(se.pfn("chunked"), content=body())
+    assert r.status_code == 201
+    assert (se.root / "chunked").read_bytes() == b"first,second"
+    assert r.headers["digest"].startswith(f"adler32={adler(b'first,second')}")

@@ -25,7 +25,13 @@ from onegrid.storage.endpoint.http import HttpError, Request, start
 from onegrid.storage.endpoint.paths import StoragePath
 from onegrid.storage.endpoint.state import Endpoint, log
 from onegrid.storage.endpoint.webdav_read import stat_or_404
-from onegrid.storage.endpoint.webdav_write import lstat_or_none, make_parents, overwrite_allowed, written
+from onegrid.storage.endpoint.webdav_write import (
+    check_space,
+    lstat_or_none,
+    make_parents,
+    overwrite_allowed,
+    written,
+)
 
 TRANSFER_HEADER = "transferheader"
 
@@ -163,6 +169,8 @@ class _Pull(_Job):
                 detail = await response.text(300)
                 raise TpcFailure(f"source {self.source} answered {response.status} {response.reason}"
                                  + (f": {detail}" if detail else ""))
+            existing = lstat_or_none(self.path)
+            check_space(ep, response.content_length, existing.st_size if existing else 0)
             make_parents(ep, self.path)
             sink = FileSink(self.path.fs.parent, batch_bytes=s.write_batch_bytes, md5=s.md5_on_write)
             try:
