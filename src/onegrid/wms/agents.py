@@ -17,7 +17,7 @@ from onegrid.wms.backends import ComputeBackend, PilotRequest, backend_for
 from onegrid.wms.director import pilots_to_submit, waiting_for
 from onegrid.wms.inputdata import InputDataResolver, NoCatalogue
 from onegrid.wms.service import sandboxes
-from onegrid.wms.service.checking import check_job
+from onegrid.wms.service.checking import Stager, check_job
 from onegrid.wms.service.sites import banned_sites, list_queues
 from onegrid.wms.service.watchdog import find_stalled
 from onegrid.wms.status import PILOT_ALIVE, JobStatus, PilotStatus
@@ -57,10 +57,12 @@ class Optimizer:
                 job = session.get(Job, job_id)
                 if job is None:
                     continue
-                if job.status == JobStatus.STAGING.value:
-                    job.status = JobStatus.RECEIVED.value  # look at the replicas again
-                status = check_job(session, rt.clock, job, self.resolver)
+                before = job.status
+                stager = self.resolver if isinstance(self.resolver, Stager) else None
+                status = check_job(session, rt.clock, job, self.resolver, stager)
                 job.lease_owner = job.lease_expires = None
+                if status == before:
+                    continue  # still on tape: not work done (the daemon may sleep)
                 did["failed" if status == JobStatus.FAILED else "staging" if status == JobStatus.STAGING
                     else "checked"] += 1
         did.update(self.transformations())

@@ -17,6 +17,7 @@ class Locations:
     disk: dict[str, set[str]] = field(default_factory=dict)  # lfn -> sites
     tape: dict[str, set[str]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    dids: dict[str, tuple[str, str]] = field(default_factory=dict)  # lfn -> (scope, name), when known
 
 
 class InputDataResolver(Protocol):

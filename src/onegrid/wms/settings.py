@@ -29,6 +29,8 @@ class WmsSettings(BaseModel):
     # Sandboxes.
     sandbox_max_bytes: int = Field(100 * 1024 * 1024, description="largest sandbox accepted")
     sandbox_retention_days: float = Field(30, description="unreferenced sandboxes removed after this")
+    # Input data only on tape: the replication rule that recalls it keeps the disk copy this long.
+    staging_lifetime_seconds: int = Field(7 * 86400, ge=3600)
     # Productions.
     default_release: str = "release-08-00-00"
     tq_refresh_seconds: float = Field(1.0, description="how stale a server's view of non-empty task queues may be")
