@@ -18,6 +18,7 @@ from onegrid.catalog import paths, replicas, rses, scopes
 from onegrid.storage.endpoint.app import create_endpoint_app
 from onegrid.storage.endpoint.config import EndpointConfig
 from onegrid.storage.settings import StorageSettings
+from onegrid.storage.tape.settings import TapeSettings
 from onegrid.transfers import service
 from onegrid.transfers.agents import Conveyor
 
@@ -60,13 +61,15 @@ RECORDERS: dict[str, Recorder] = {}
 
 
 @contextmanager
-def endpoint(root: Path, issuer: str, name: str, *, tape: bool = False) -> Iterator[str]:
+def endpoint(root: Path, issuer: str, name: str, *, tape: bool = False,
+             tape_settings: TapeSettings | None = None) -> Iterator[str]:
     """`onegrid storage`'s app under uvicorn in a thread; yields its URL. The requests it
     receives are kept in `RECORDERS[url]`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = EndpointConfig(root=root, base_path=BASE, issuer=issuer, url=url, name=name, capacity=0, tape=tape,
-                            anonymous_read=False, settings=StorageSettings(marker_interval=0.2))
+                            anonymous_read=False, settings=StorageSettings(
+                                marker_interval=0.2, tape=tape_settings or TapeSettings()))
     app = Recorder(create_endpoint_app(config, tape_root=root.parent / f"{name}-tapes" if tape else None))
     RECORDERS[url] = app
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
@@ -110,11 +113,12 @@ class Grid:
 
     def add_storage(self, name: str, *, site: str, country: str = "DE", url: str | None = None,
                     prefix: str = BASE, tape: bool = False, root: Path | None = None,
-                    scheme: str = "http", tpc: bool = True) -> Storage:
+                    scheme: str = "http", tpc: bool = True, tape_settings: TapeSettings | None = None) -> Storage:
         root = root or self.tmp / name
         root.mkdir(parents=True, exist_ok=True)
         if url is None:
-            url = self.stack.enter_context(endpoint(root, self.server.url, name, tape=tape))  # type: ignore[attr-defined]
+            url = self.stack.enter_context(endpoint(root, self.server.url, name, tape=tape,  # type: ignore[attr-defined]
+                                                    tape_settings=tape_settings))
         host_port = url.split("://", 1)[1]
         host, _, port = host_port.partition(":")
         rt = self.runtime
@@ -130,12 +134,13 @@ class Grid:
         return st
 
     def put_file(self, storage: str, scope: str, name: str, data: bytes, *, register: bool = True,
-                 adler32: str | None = None) -> None:
+                 adler32: str | None = None, write: bool = True) -> None:
         """Write the bytes on the storage's disk and (optionally) register the replica."""
         st = self.storages[storage]
-        p = st.path_of(scope, name)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
+        if write:
+            p = st.path_of(scope, name)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
         if register:
             rt = self.runtime
             with rt.transaction() as s:
