@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from onegrid.deps import RuntimeDep
-from onegrid.errors import InvalidInput, Unauthenticated
+from onegrid.errors import InvalidInput, OneGridError, Unauthenticated
 from onegrid.iam import grants
 from onegrid.iam.deps import CurrentPrincipal
 from onegrid.iam.routes_admin import router as admin_router
@@ -101,9 +101,15 @@ async def token(request: Request, runtime: RuntimeDep) -> JSONResponse:
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         raise InvalidInput("the token endpoint takes application/x-www-form-urlencoded")
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    # Password and secret checks are slow by design (scrypt): off the event loop.
-    body = await run_in_threadpool(_grant, runtime, form, _basic_credentials(request))
-    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    try:
+        # Password and secret checks are slow by design (scrypt): off the event loop.
+        body = await run_in_threadpool(_grant, runtime, form, _basic_credentials(request))
+    except OneGridError as exc:
+        # Our error shape, plus RFC 6749 §5.2's `error_description` for OAuth2 libraries.
+        return JSONResponse({**exc.to_json(), "error_description": exc.message}, status_code=exc.status,
+                            headers=headers)
+    return JSONResponse(body, headers=headers)
 
 
 # The admin routes are complete (prefix /iam applied); adding them as they are keeps

@@ -60,7 +60,7 @@ def test_wrong_password_and_unknown_user_get_the_same_401(alice) -> None:
         r = password(alice, user, pw)
         assert r.status_code == 401
         assert r.json() == {"error": "UNAUTHENTICATED", "message": "wrong username or password",
-                            "ExceptionClass": "CannotAuthenticate", "ExceptionMessage": "wrong username or password"}
+                            "error_description": "wrong username or password"}
 
 
 def test_suspended_account_gets_no_token_and_its_tokens_stop_working(alice) -> None:
