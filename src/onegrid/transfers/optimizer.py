@@ -9,7 +9,8 @@ smoothed by an exponential moving average (alpha 0.1), and the active limit move
 - throughput EMA down (by more than a small tolerance) → −1;
 - success rate good and throughput up or flat → +1 (+2 in aggressive mode);
 - never outside [floor, ceiling] of the link and of both storages, and never above the
-  files the link has to move (active + queued), but never under the floor.
+  files the link has to move (active + queued), but never under the floor; an idle link
+  (nothing active or queued) keeps its limit.
 
 No I/O, no clock: the agent reads history and calls `decide`.
 """
@@ -115,6 +116,11 @@ def decide(current: int | None, ema: float | None, sample: LinkSample, bounds: B
     new_ema = ema
     if throughput is not None:
         new_ema = throughput if ema is None else EMA_ALPHA * throughput + (1 - EMA_ALPHA) * ema
+    if sample.active + sample.queued == 0:
+        # Nothing to move: no evidence either way, and shrinking an idle link would only
+        # slow the start of its next burst.
+        return Decision(active_limit=clamp(limit, bounds), ema_throughput=new_ema, throughput=throughput,
+                        success_rate=rate, reason="idle: keep")
     if rate is None:
         step, reason = 0, "no finished transfers in the window: keep"
     elif rate < SUCCESS_THRESHOLD:

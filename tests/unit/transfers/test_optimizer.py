@@ -38,6 +38,11 @@ def test_never_above_the_files_to_move_nor_under_the_floor() -> None:
     assert d.active_limit == 2
 
 
+def test_idle_link_keeps_its_limit() -> None:
+    d = decide(12, 1000.0, LinkSample(successes=5, failures=5), Bounds(2, 60), window=W)
+    assert d.active_limit == 12 and d.reason.startswith("idle")
+
+
 def test_storage_limit_caps_the_link() -> None:
     assert link_bounds(None, None, 5, None) == Bounds(2, 5)
     assert link_bounds(3, 100, None, 1) == Bounds(1, 1)
@@ -62,7 +67,11 @@ def test_limit_stays_within_bounds_and_moves_by_small_steps(current, ema, succes
     sample = LinkSample(successes=successes, failures=failures, bytes=size, active=active, queued=queued)
     d = decide(current, ema, sample, bounds, window=W, aggressive=aggressive)
     assert bounds.min_active <= d.active_limit <= bounds.max_active
-    assert d.active_limit <= max(bounds.min_active, active + queued)
+    if active + queued:
+        assert d.active_limit <= max(bounds.min_active, active + queued)
+    else:  # an idle link keeps its limit (within bounds)
+        start = bounds.min_active if current is None else current
+        assert d.active_limit == max(bounds.min_active, min(bounds.max_active, start))
     start = bounds.min_active if current is None else current
     if bounds.min_active <= start <= min(bounds.max_active, max(bounds.min_active, active + queued)):
         assert abs(d.active_limit - start) <= 2
