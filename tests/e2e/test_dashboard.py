@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "monitor"))
 
 from monitor_seed import seed_grid
 
-from conftest import LiveServer
+from gridtest import LiveServer
 from onegrid.client import OneGridClient
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from gridtest import free_port
 
 pytestmark = pytest.mark.slow
 

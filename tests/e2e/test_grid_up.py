@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import free_port
+from gridtest import free_port
 from onegrid.client import OneGridClient
 from onegrid.grid.up import DEMO_USER, DEMO_USER_PASSWORD
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from conftest import run_cli
+from gridtest import run_cli
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LiveServer, free_port, run_cli
+from gridtest import LiveServer, free_port, run_cli
 from onegrid.client import OneGridClient
 from onegrid.iam.tables import AccountType
 from onegrid.storage.client.http import HttpStorage

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from gridtest import run_cli
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import run_cli
+from gridtest import run_cli
 from onegrid.config import Settings
 from onegrid.db.engine import make_engine
 from onegrid.db.migrate import is_up_to_date

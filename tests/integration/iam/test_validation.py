@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from conftest import LiveServer, free_port, make_settings, serve_in_thread
+from gridtest import LiveServer, free_port, make_settings, serve_in_thread
 from onegrid.clock import ManualClock, SystemClock
 from onegrid.iam import service
 from onegrid.iam.keys import generate_key

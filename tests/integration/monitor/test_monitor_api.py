@@ -10,7 +10,7 @@ import pytest
 from monitor_seed import EXPECTED, GB, seed_grid
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import LiveServer, free_port, make_settings, serve_in_thread
+from gridtest import LiveServer, free_port, make_settings, serve_in_thread
 from onegrid.clock import SystemClock
 from onegrid.iam.tables import AccountType
 from onegrid.monitor.exposition import Family, render

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import LiveServer, free_port, make_settings, run_cli, serve_in_thread
+from gridtest import LiveServer, free_port, make_settings, run_cli, serve_in_thread
 from onegrid.clock import SystemClock
 from onegrid.iam.tables import AccountType
 from onegrid.runtime import Runtime

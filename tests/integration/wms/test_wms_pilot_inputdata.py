@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import LiveServer
+from gridtest import LiveServer
 from onegrid.client import OneGridClient
 from onegrid.wms.pilot.catalog_input import CatalogInputData
 

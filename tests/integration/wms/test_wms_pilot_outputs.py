@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LiveServer
+from gridtest import LiveServer
 from onegrid.client import OneGridClient
 from onegrid.iam.tables import AccountType
 from onegrid.wms.pilot.catalog_output import CatalogOutputData, output_did, parse_dataset, pick_rse
