@@ -460,10 +460,13 @@ def test_files_already_on_the_disk_buffer_are_adopted_at_start(tmp_path: Path) -
     (disk / ".onegrid").mkdir()
     (disk / ".onegrid/checksums.sqlite").write_bytes(b"bookkeeping")
     (disk / "old/.onegrid-part-123").write_bytes(b"partial upload")
+    (disk / "old/run/.a.tape-99-1").write_bytes(b"a stub a crash left behind")
     backend = make_backend(tmp_path, clock)
     assert backend.adopt_existing() == 1
     assert backend.adopt_existing() == 0
     assert [r.path for r in backend.state.files()] == ["old/run/a"]
+    assert sorted(p.name for p in (disk / "old/run").iterdir()) == ["a"]
+    assert (disk / "old/.onegrid-part-123").exists()  # the endpoint's, not ours to remove
     clock.advance(61)
     backend.run_once()
     assert backend.locality("old/run/a") == "DISK_AND_TAPE"

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 from onegrid.clock import Clock
 from onegrid.storage.tape import buffer, recall
 from onegrid.storage.tape.buffer import BufferFile, Locality
+from onegrid.storage.tape.files import copy_into, fill_partial, swap_in
 from onegrid.storage.tape.settings import TapeSettings
 from onegrid.storage.tape.stage import StageRequests
 from onegrid.storage.tape.state import FileRow, TapeState
@@ -232,16 +233,19 @@ class TapeBackend:
         """Files already in the disk root that the tape never heard of (the endpoint ran
         without `--tape`, or files were placed by hand): treat them as just written.
 
-        Hidden names are the endpoint's bookkeeping and partial files, never data.
+        Hidden names are the endpoint's bookkeeping and partial files, never data; our own
+        partial files that a crash left behind (`.NAME.tape-…`) are removed.
         """
         known = {r.path for r in self.state.files()}
         adopted = 0
         for dirpath, dirnames, filenames in os.walk(self.disk_root):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
-                if name.startswith("."):
-                    continue
                 path = Path(dirpath, name)
+                if name.startswith("."):
+                    if ".tape-" in name:
+                        path.unlink(missing_ok=True)
+                    continue
                 relpath = path.relative_to(self.disk_root).as_posix()
                 if relpath not in known and path.is_file() and not path.is_symlink():
                     self.state.upsert_written(relpath, path.stat().st_size, self.clock.time())
@@ -337,11 +341,11 @@ class TapeBackend:
             if not disk.is_file():
                 return 0
             # A hole of the right length: no blocks on disk, same size for stat.
-            stub = _fill_partial(disk, lambda fd: os.ftruncate(fd, row.size), durable=False)
+            stub = fill_partial(disk, lambda fd: os.ftruncate(fd, row.size), durable=False)
             # The state first: a crash in between leaves a full file marked evicted
             # (harmless, a recall rewrites it), never a stub marked on disk.
             self.state.set_on_disk(relpath, False, row.accessed_at)
-            _swap_in(stub, disk)
+            swap_in(stub, disk)
             return 1
 
     # --- recalls ----------------------------------------------------------------------------
@@ -385,7 +389,7 @@ class TapeBackend:
             disk = self.disk_path(relpath)
             source = self._tape_path(tape, relpath)
             try:
-                partial = _fill_partial(disk, lambda fd: _copy_into(source, fd))
+                partial = fill_partial(disk, lambda fd: copy_into(source, fd))
             except FileNotFoundError:
                 self.requests.finish(relpath, error=f"tape copy on cartridge {tape} is lost", at=at)
                 return
@@ -394,7 +398,7 @@ class TapeBackend:
                 if now is None or now.written_at != row.written_at or now.on_disk:
                     partial.unlink(missing_ok=True)  # rewritten or deleted meanwhile
                 else:
-                    _swap_in(partial, disk)
+                    swap_in(partial, disk)
                     self.state.set_on_disk(relpath, True, self.clock.time())
         self.requests.finish(relpath, error=None, at=at)
 
@@ -411,48 +415,3 @@ def _buffer_file(row: FileRow, pinned: bool = False) -> BufferFile:
     return BufferFile(
         row.path, row.size, row.written_at, row.accessed_at, row.on_disk, row.tape is not None, pinned
     )
-
-
-def _copy_into(source: Path, fd: int) -> None:
-    with source.open("rb") as src:
-        while chunk := src.read(1 << 20):
-            os.write(fd, chunk)
-
-
-def _fill_partial(path: Path, fill: Callable[[int], None], *, durable: bool = True) -> Path:
-    """A new file beside `path` (named so the endpoint hides it), written by `fill`.
-
-    `durable`: fsync before it replaces anything (recalled bytes); a stub has none to lose.
-    """
-    partial = path.with_name(f".{path.name}.tape-{os.getpid()}-{threading.get_ident()}")
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        fill(fd)
-        if durable:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        partial.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    return partial
-
-
-def _swap_in(partial: Path, path: Path) -> None:
-    """Replace `path` by `partial` atomically, keeping its mode, times and xattrs.
-
-    The endpoint keeps checksums in an xattr checked against size and mtime, so they stay
-    valid across eviction and recall. A reader that opened the old inode reads it to the end.
-    """
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        os.replace(partial, path)
-        return
-    os.chmod(partial, st.st_mode & 0o7777)
-    with contextlib.suppress(OSError):
-        for name in os.listxattr(path):
-            os.setxattr(partial, name, os.getxattr(path, name))
-    os.utime(partial, ns=(st.st_atime_ns, st.st_mtime_ns))
-    os.replace(partial, path)
