@@ -76,9 +76,10 @@ class StageRequests:
         now = self.now()
         request_id = str(uuid.uuid4())
         rows = [self._first_state(request_id, i, f, now) for i, f in enumerate(files)]
-        started = min((r.finished_at for r in rows if r.finished_at is not None), default=None)
         done = all(r.state in FINAL_STATES for r in rows)
-        self.state.add_request(RequestRow(request_id, now, started, now if done else None), rows)
+        # Processing starts at once (every file is looked up as the request is accepted), so
+        # `startedAt` is always present, as the v1 document shows it and EOS answers it.
+        self.state.add_request(RequestRow(request_id, now, now, now if done else None), rows)
         return request_id
 
     def _first_state(self, request_id: str, ord_: int, f: StageFile, now: float) -> RequestFileRow:

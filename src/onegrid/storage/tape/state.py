@@ -314,7 +314,7 @@ FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED")
 
 
 def _refresh_request(c: sqlite3.Connection, request_id: str) -> None:
-    """startedAt: the first file that left SUBMITTED; completedAt: the last to finish."""
+    """completedAt: when the last file reached a final state (startedAt is set on creation)."""
     marks = ",".join("?" * len(FINAL_STATES))
     started, finished, open_files = c.execute(
         "SELECT MIN(COALESCE(started_at, finished_at)), MAX(finished_at), "
