@@ -564,3 +564,23 @@ def test_space_report_for_srr(site: TapeSite) -> None:
         "online": {"totalsize": 1000, "usedsize": 200, "reservedsize": 0},
         "nearline": {"totalsize": 800, "usedsize": 800, "reservedsize": 0},
     }
+
+
+def test_a_pin_ends_with_its_disk_lifetime(site: TapeSite) -> None:
+    fill_and_evict(site)
+    a = site.stage("f1", "f2", lifetime="PT2M")
+    site.tick(0)
+    site.tick(41)
+    assert site.states(a) == {"f1": "COMPLETED", "f2": "COMPLETED"}
+    site.put("g", b"g" * 200)
+    site.put("h", b"h" * 200)
+    site.tick(61)  # 800 B on disk: only g and h may go, f1 and f2 are pinned
+    assert site.localities("f1", "f2", "g", "h") == {
+        "f1": "DISK_AND_TAPE",
+        "f2": "DISK_AND_TAPE",
+        "g": "TAPE",
+        "h": "TAPE",
+    }
+    site.put("i", b"i" * 200)
+    site.tick(61)  # two minutes after the recall the pins are over: f1 and f2 go first (LRU)
+    assert site.localities("f1", "f2", "i") == {"f1": "TAPE", "f2": "TAPE", "i": "DISK_AND_TAPE"}
