@@ -124,3 +124,31 @@ def test_discovery_is_served_without_a_token(se: RunningEndpoint) -> None:
     with se.client() as c:
         r = c.post(f"{TAPE_API_PREFIX}/archiveinfo", json={"paths": ["/belle/x"]})
         assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_token_for_some_files_of_a_request_may_follow_and_release_those(se: RunningEndpoint) -> None:
+    for name in ("a/x", "b/y"):
+        assert se.put(name, b"z" * 300).status_code == 201
+    files = [{"path": "/belle/a/x"}, {"path": "/belle/b/y"}]
+    with se.client("storage.stage:/") as c:
+        status_url = c.post(f"{TAPE_API_PREFIX}/stage", json={"files": files}).headers["location"]
+    request_id = status_url.rsplit("/", 1)[1]
+    with se.client("storage.stage:/a") as c:  # narrowed, as the conveyor polls
+        assert c.get(status_url).status_code == 200
+        assert (
+            c.post(f"{TAPE_API_PREFIX}/release/{request_id}", json={"paths": ["/belle/a/x"]}).status_code
+            == 200
+        )
+        assert (
+            c.post(f"{TAPE_API_PREFIX}/release/{request_id}", json={"paths": ["/belle/b/y"]}).status_code
+            == 403
+        )
+        assert (
+            c.post(f"{TAPE_API_PREFIX}/stage/{request_id}/cancel", json={"paths": ["/belle/b/y"]}).status_code
+            == 403
+        )
+        assert c.delete(status_url).status_code == 403  # it would cancel b/y too
+    with se.client("storage.stage:/c") as c:
+        assert c.get(status_url).status_code == 403
+    with se.client("storage.stage:/") as c:
+        assert c.delete(status_url).status_code == 200
