@@ -205,6 +205,29 @@ def test_production_stop_holds_and_resume_releases_jobs(runtime: Runtime) -> Non
         assert productions.status(s, "1")["events_total"] == 1300
 
 
+def test_a_job_checked_after_its_production_stopped_is_held_too(runtime: Runtime) -> None:
+    from onegrid.wms import taskqueue
+    from onegrid.wms.inputdata import NoCatalogue
+
+    with runtime.transaction() as s:
+        created = productions.create(s, runtime.clock, parse_definition(SEED_PRODUCTION), owner="prod",
+                                     settings=runtime.settings.wms)
+        first, second = created["jobs"][:2]
+        s.execute(sa.update(Job).where(Job.id == first).values(status="Received"))  # as if not yet checked
+        taskqueue.dequeue(s, [first])
+        assert productions.stop(s, runtime.clock, "MCTest_charged_BGx0")["held"] == 4
+    with runtime.transaction() as s:
+        assert check_job(s, runtime.clock, get_job(s, first), NoCatalogue()) == "Waiting"
+        assert jobs.reschedule(s, runtime.clock, get_job(s, second), reason="test", source="test",
+                               settings=runtime.settings.wms) == "Waiting"
+        assert {get_job(s, j).minor_status for j in (first, second)} == {"Production stopped"}
+    res = {"platform": "EL7", "cores": 4, "tags": ["MultiCore"]}
+    runtime.clock.advance(5)
+    assert match(runtime, **res) is None
+    with runtime.transaction() as s:
+        assert productions.resume(s, runtime.clock, "MCTest_charged_BGx0")["released"] == 5
+
+
 def test_bulk_submission_of_many_jobs_is_one_call(runtime: Runtime) -> None:
     ids = submit(runtime, [desc(CPUTime=60 * (i % 7 + 1), Site=f"S{i % 3}") for i in range(2000)])
     assert len(ids) == 2000 and ids == sorted(ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -99,6 +100,12 @@ class Pilot:
             return False
         if not m:
             return False
+        stale = self.running.pop(m["job_id"], None)
+        if stale is not None:  # rescheduled and given back to this pilot: the old payload goes
+            jobs.terminate(stale, "Rescheduled")
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(stale.proc_pid, 0)
+            shutil.rmtree(stale.workdir, ignore_errors=True)
         desc = JobDescription.model_validate(m["description"])
         rj = jobs.RunningJob(job_id=m["job_id"], desc=desc, processors=m["processors"], owner=m["owner"],
                              workdir=self.cfg.workdir / f"job_{m['job_id']}")

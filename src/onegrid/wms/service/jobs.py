@@ -102,7 +102,20 @@ def check(session: Session, clock: Clock, job: Job, *, candidate_sites: list[str
     job.candidate_sites = None if candidate_sites is None else json.dumps(sorted(candidate_sites))
     move(session, job, S.WAITING, "Pilot Agent Submission", source, now)
     session.flush()
+    if job.production_id is not None and _production_stopped(session, job.production_id):
+        # Held outside the task queues, as `production stop` holds the jobs already
+        # Waiting: a job checked (or rescheduled) after the stop does not run either.
+        job.minor_status = "Production stopped"
+        return
     _to_task_queues(session, [(job.id, description_of(job), job.owner_group, candidate_sites)], now)
+
+
+def _production_stopped(session: Session, production_id: int) -> bool:
+    from onegrid.wms.status import ProductionStatus
+    from onegrid.wms.tables import Production
+
+    prod = session.get(Production, production_id)
+    return prod is not None and prod.status == ProductionStatus.STOPPED.value
 
 
 def _owned(job: Job, account: str, is_admin: bool) -> None:
