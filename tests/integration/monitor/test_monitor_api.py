@@ -210,3 +210,28 @@ def test_exposition_escapes_label_values_and_help() -> None:
     assert re.fullmatch(r"(# (HELP|TYPE) .+\n|[a-z_]+(\{.*\})? [0-9.e+-]+\n)+", text)
     with pytest.raises(ValueError):
         Family("x_count", "counter", "a counter must end in _total")
+
+
+@pytest.mark.parametrize("library", [(3, 45, 0), (3, 31, 1)], ids=["unixepoch", "julianday"])
+def test_time_buckets_in_sql_match_python_on_sqlite(library: tuple[int, int, int],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from onegrid.db.base import UtcDateTime
+    from onegrid.monitor.sources import epoch_seconds
+
+    if library >= (3, 38) and sqlite3.sqlite_version_info < (3, 38):
+        pytest.skip("this SQLite library has no unixepoch()")
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", library)
+    engine = sa.create_engine("sqlite://")
+    table = sa.Table("t", sa.MetaData(), sa.Column("at", UtcDateTime))
+    table.create(engine)
+    stamps = [datetime(2026, 11, 26, 0, 0, 0, tzinfo=UTC), datetime(2026, 11, 25, 23, 59, 59, 999000, tzinfo=UTC),
+              datetime(2026, 11, 26, 13, 0, 0, 1, tzinfo=UTC), datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    with engine.begin() as c:
+        c.execute(table.insert(), [{"at": s} for s in stamps])
+        got = c.execute(sa.select(epoch_seconds(table.c.at, engine.dialect) // 3600)).scalars().all()
+    assert got == [int(s.timestamp()) // 3600 for s in stamps]
