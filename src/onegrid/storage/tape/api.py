@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from onegrid.storage.tape.stage import StageFile, parse_duration
 
 if TYPE_CHECKING:
     from onegrid.storage.tape.backend import TapeBackend
+
+log = logging.getLogger(__name__)
 
 STAGE_SCOPE = "storage.stage"
 READ_SCOPE = "storage.read"
@@ -55,6 +58,9 @@ def _problems(handler: Handler) -> Handler:
             return await handler(request)
         except OneGridError as exc:
             return problem(exc.status, _TITLES.get(exc.status, "Error"), exc.message)
+        except Exception:  # still a problem document, and the trace in the log
+            log.exception("tape API: %s %s failed", request.method, request.url.path)
+            return problem(500, "Internal Server Error", "the tape emulation failed; see the endpoint's log")
 
     return wrapped
 
