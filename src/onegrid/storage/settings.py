@@ -18,6 +18,13 @@ class StorageSettings(BaseModel):
     read_chunk_bytes: int = Field(1024 * 1024, ge=16 * 1024)
     # Uploads at or below this size are written in one step without a worker thread.
     small_file_bytes: int = Field(256 * 1024, ge=0)
+    # PUT bodies from this size on move socket → disk in a worker thread, past the ASGI
+    # server's buffers (see endpoint/direct.py); 0 turns that off.
+    direct_put_bytes: int = Field(8 * 1024 * 1024, ge=0)
+    # GET bodies from this size on go out by sendfile from a worker thread; 0 turns that off.
+    direct_get_bytes: int = Field(8 * 1024 * 1024, ge=0)
+    # Seconds an upload may be idle (no bytes) before it is abandoned.
+    body_idle_timeout: float = Field(300.0, gt=0)
     # md5 costs ~3x adler32; it is computed on demand (and cached) unless asked for here.
     md5_on_write: bool = False
     # Seconds a third-party copy may be idle (no bytes) before it fails.

@@ -177,3 +177,44 @@ def test_pull_from_and_push_to_nginx(pair: tuple[RunningEndpoint, RunningEndpoin
     status, _, last = copy(a, "from-nginx", {"Destination": f"{nginx.url}/out/copy"}, "storage.read:/")
     assert (status, last) == (202, "success: Created")
     assert (nginx.root / "out/copy").read_bytes() == data
+
+
+def test_large_pull_on_the_direct_path(pair: tuple[RunningEndpoint, RunningEndpoint]) -> None:
+    a, b = pair
+    data = os.urandom(24 * 1024 * 1024 + 7)  # above direct_put_bytes: socket → disk in a worker thread
+    a.put("big", data)
+    status, markers, last = copy(b, "big", {
+        "Source": a.pfn("big"), "TransferHeaderAuthorization": f"Bearer {a.token('storage.read:/')}"},
+        "storage.create:/")
+    assert (status, last) == (202, "success: Created")
+    assert int(markers[-1]["Stripe Bytes Transferred"]) == len(data)
+    assert (b.root / "big").read_bytes() == data
+
+
+@pytest.fixture
+def truncating_source() -> Iterator[str]:
+    """An HTTP server that promises 16 MiB and hangs up after 9 MiB."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 16777216\r\n\r\n" + b"t" * (9 * 1024 * 1024))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/cut"
+    server.close()
+    thread.join(timeout=5)
+
+
+def test_source_that_hangs_up_early_fails_the_copy(pair: tuple[RunningEndpoint, RunningEndpoint],
+                                                   truncating_source: str) -> None:
+    _a, b = pair
+    status, _, last = copy(b, "cut", {"Source": truncating_source}, "storage.create:/")
+    assert status == 202 and last.startswith("failure:") and "of 16777216 bytes" in last
+    assert [p.name for p in b.root.iterdir()] == [".onegrid"]

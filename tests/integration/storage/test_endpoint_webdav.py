@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,3 +167,36 @@ def test_chunked_put_without_content_length(se: RunningEndpoint) -> None:
     assert r.status_code == 201
     assert (se.root / "chunked").read_bytes() == b"first,second"
     assert r.headers["digest"].startswith(f"adler32={adler(b'first,second')}")
+
+
+def test_large_bodies_on_the_direct_path_keep_the_connection_consistent(se: RunningEndpoint) -> None:
+    data = os.urandom(20 * 1024 * 1024 + 3)  # above direct_put_bytes/direct_get_bytes (8 MiB)
+    with se.client("storage.create:/", "storage.read:/") as c:
+        r = c.put(se.pfn("direct"), content=data)
+        assert r.status_code == 201 and r.headers["connection"] == "close"
+        assert r.headers["digest"] == f"adler32={adler(data)}"
+        for _ in range(2):  # the same keep-alive connection serves the next request after a direct GET
+            got = c.get(se.pfn("direct"))
+            assert got.content == data
+        part = c.get(se.pfn("direct"), headers={"Range": "bytes=10000000-19999999"})
+        assert part.status_code == 206 and part.content == data[10_000_000:20_000_000]
+        assert c.head(se.pfn("direct"), headers={"Want-Digest": "adler32"}).headers["digest"] == f"adler32={adler(data)}"
+
+
+def test_direct_upload_cut_short_leaves_nothing(se: RunningEndpoint) -> None:
+    import socket
+
+    host, port = se.url.removeprefix("http://").split(":")
+    token = se.token("storage.create:/")
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall((f"PUT {se.base_path}/cut HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                   f"Content-Length: {64 * 1024 * 1024}\r\n\r\n").encode())
+        s.sendall(os.urandom(12 * 1024 * 1024))
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(30)
+        with contextlib.suppress(OSError):
+            s.recv(1000)
+    deadline = time.monotonic() + 10
+    while any(p.name.startswith(".onegrid-part-") for p in se.root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in se.root.iterdir() if p.name != ".onegrid"] == []

@@ -72,6 +72,13 @@ class FileSink:
         loop = asyncio.get_running_loop()
         self._pending = loop.run_in_executor(None, _write_all, self.fd, chunks)
 
+    async def settle(self) -> None:
+        """Everything fed so far is on disk (before writing to the fd another way)."""
+        await self._flush()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await pending
+
     async def finish(self, store: ChecksumStore, key: Path) -> os.stat_result:
         """Write what is left, record the checksums on the file, close it."""
         if self._pending is None and self._buffered <= self.small_bytes:

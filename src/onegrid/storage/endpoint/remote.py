@@ -156,6 +156,17 @@ class _Connection(asyncio.Protocol):
             buf += data
         return buf
 
+    def detach(self) -> tuple[int, list[bytes]] | None:
+        """Stop reading; the socket's fd and the bytes already received, for a worker thread
+        to read the rest itself (plain TCP only). None when that is not possible."""
+        t = self.transport
+        if t is None or t.get_extra_info("sslcontext") is not None or t.get_extra_info("socket") is None:
+            return None
+        t.pause_reading()
+        self._reading_paused = True
+        chunks, self._chunks, self._buffered = list(self._chunks), collections.deque(), 0
+        return t.get_extra_info("socket").fileno(), chunks
+
     # -- writing ----------------------------------------------------------------------------------
     async def write(self, data: bytes) -> None:
         if self.transport is None or self.transport.is_closing():

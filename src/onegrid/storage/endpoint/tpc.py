@@ -17,7 +17,7 @@ import stat as statmod
 from dataclasses import dataclass
 
 from onegrid.errors import Conflict, InvalidInput, OneGridError
-from onegrid.storage.endpoint import remote
+from onegrid.storage.endpoint import direct, remote
 from onegrid.storage.endpoint.auth import Access, Caller
 from onegrid.storage.endpoint.bodyio import FileSink
 from onegrid.storage.endpoint.checksums import parse_digest_header
@@ -159,6 +159,9 @@ class _Pull(_Job):
     def describe(self) -> str:
         return f"pull {self.source} -> {self.path.logical}"
 
+    async def _receive_direct(self, response: remote.RemoteResponse, sink: FileSink) -> bool:
+        return await _pull_direct(self, response, sink)
+
     async def run(self) -> None:
         ep, s = self.ep, self.ep.settings
         ctx = remote.ssl_context(s.tpc_verify_tls, s.tpc_ca_path)
@@ -174,9 +177,10 @@ class _Pull(_Job):
             make_parents(ep, self.path)
             sink = FileSink(self.path.fs.parent, batch_bytes=s.write_batch_bytes, md5=s.md5_on_write)
             try:
-                async for data in response.chunks():
-                    await sink.feed(data)
-                    self.progress.bytes = sink.size
+                if not await self._receive_direct(response, sink):
+                    async for data in response.chunks():
+                        await sink.feed(data)
+                        self.progress.bytes = sink.size
                 expected = response.content_length
                 if expected is not None and sink.size != expected:
                     raise TpcFailure(f"received {sink.size} of {expected} bytes from {self.source}")
@@ -201,6 +205,32 @@ class _Pull(_Job):
             await sink.discard()
             raise
         written(ep, self.path, st.st_size, old)
+
+
+async def _pull_direct(job: _Pull, response: remote.RemoteResponse, sink: FileSink) -> bool:
+    """A plain-HTTP body of known length straight from the socket in a worker thread
+    (see direct.py); False when the normal path must do it."""
+    s = job.ep.settings
+    length = response.content_length
+    chunked = "chunked" in response.headers.get("transfer-encoding", "").lower()
+    if length is None or chunked or not 0 < s.direct_put_bytes <= length:
+        return False
+    detached = response.conn.detach()
+    if detached is None:
+        return False
+    fd, already = detached
+    for data in already:
+        await sink.feed(data[: length - sink.size])
+    await sink.settle()
+    start = sink.size
+
+    def progress(n: int) -> None:
+        job.progress.bytes = start + n
+
+    moved = await asyncio.to_thread(direct.copy_socket_to_file, fd, sink.fd, length - start, sink.checksum,
+                                    s.tpc_idle_timeout, progress)
+    sink.size += moved
+    return True
 
 
 async def _remote_digest(ep: Endpoint, url: str, headers: dict[str, str]) -> dict[str, str]:

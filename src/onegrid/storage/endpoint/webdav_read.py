@@ -15,6 +15,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from onegrid.errors import InvalidInput, NotFound
+from onegrid.storage.endpoint import direct
 from onegrid.storage.endpoint.auth import Access, Caller
 from onegrid.storage.endpoint.bodyio import file_chunks
 from onegrid.storage.endpoint.checksums import digest_header, parse_want_digest
@@ -116,18 +117,50 @@ async def get(ep: Endpoint, req: Request, caller: Caller, *, head: bool) -> int:
 async def _send_file(ep: Endpoint, req: Request, path: StoragePath, status: int, headers: dict[str, str],
                      start_at: int, length: int) -> int:
     fd = os.open(path.fs, os.O_RDONLY | os.O_CLOEXEC)
-    sent = 0
     try:
-        await start(req.send, status, headers)
-        async for chunk in file_chunks(fd, start_at, length, ep.settings.read_chunk_bytes):
-            sent += len(chunk)
-            await req.send({"type": "http.response.body", "body": chunk, "more_body": sent < length})
-        if length == 0:
-            await req.send({"type": "http.response.body", "body": b""})
+        sent = None
+        if length >= ep.settings.direct_get_bytes > 0:
+            sent = await _send_direct(ep, req, fd, status, headers, start_at, length)
+        if sent is None:
+            sent = 0
+            await start(req.send, status, headers)
+            async for chunk in file_chunks(fd, start_at, length, ep.settings.read_chunk_bytes):
+                sent += len(chunk)
+                await req.send({"type": "http.response.body", "body": chunk, "more_body": sent < length})
+            if length == 0:
+                await req.send({"type": "http.response.body", "body": b""})
     finally:
         os.close(fd)
     if ep.tape is not None:
         ep.tape.on_read(path.relpath)
+    return sent
+
+
+async def _send_direct(ep: Endpoint, req: Request, fd: int, status: int, headers: dict[str, str],
+                       start_at: int, length: int) -> int | None:
+    """The body by `sendfile` from a worker thread (see direct.py); None: not possible here."""
+    raw = direct.raw_socket(req.receive)
+    cycle = direct.httptools_cycle(req.receive)
+    if raw is None or cycle is None:
+        return None
+    await start(req.send, status, headers)
+    if raw.transport.get_write_buffer_size():
+        # The head is still queued in the transport: send the body the normal way.
+        async for chunk in file_chunks(fd, start_at, length, ep.settings.read_chunk_bytes):
+            await req.send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await req.send({"type": "http.response.body", "body": b""})
+        return length
+    try:
+        sent = await asyncio.to_thread(direct.send_file_to_socket, raw.fd, fd, start_at, length,
+                                       ep.settings.body_idle_timeout)
+    except (direct.BodyTimeout, OSError):
+        raw.transport.close()
+        return 0
+    if sent != length:
+        raw.transport.close()  # the client cannot tell a short body from a slow one otherwise
+        return sent
+    cycle.expected_content_length = 0  # the bytes went past the server: settle its bookkeeping
+    await req.send({"type": "http.response.body", "body": b""})
     return sent
 
 

@@ -13,6 +13,7 @@ import shutil
 import stat as statmod
 
 from onegrid.errors import Conflict, Forbidden, InvalidInput, NotFound
+from onegrid.storage.endpoint import direct
 from onegrid.storage.endpoint.auth import Access, Caller
 from onegrid.storage.endpoint.bodyio import FileSink
 from onegrid.storage.endpoint.checksums import digest_header
@@ -92,6 +93,8 @@ async def put(ep: Endpoint, req: Request, caller: Caller) -> int:
     s = ep.settings
     sink = FileSink(path.fs.parent, batch_bytes=s.write_batch_bytes, md5=s.md5_on_write,
                     small_bytes=s.small_file_bytes)
+    raw = direct.raw_socket(req.receive) if length is not None and 0 < s.direct_put_bytes <= length else None
+    headers: dict[str, str] = {}
     try:
         more = True
         while more:
@@ -103,6 +106,10 @@ async def put(ep: Endpoint, req: Request, caller: Caller) -> int:
             more = msg.get("more_body", False)
             if length is not None and sink.size > length:
                 raise InvalidInput(f"body longer than Content-Length {length}")
+            if more and raw is not None and length is not None:
+                headers["connection"] = "close"  # the server's parser will not see the rest
+                await _receive_direct(raw, sink, length, s.body_idle_timeout)
+                more = False
         if length is not None and sink.size != length:
             raise InvalidInput(f"body of {sink.size} bytes, Content-Length said {length}")
         st = await sink.finish(ep.store, path.fs)
@@ -115,9 +122,26 @@ async def put(ep: Endpoint, req: Request, caller: Caller) -> int:
         await sink.discard()
         raise
     written(ep, path, st.st_size, old if old is not None else now_there)
-    headers = {"digest": digest_header(sink.checksum.values(), ["adler32", "md5"])}
+    headers["digest"] = digest_header(sink.checksum.values(), ["adler32", "md5"])
     await respond(req.send, 204 if old is not None else 201, b"", headers)
     return 0
+
+
+async def _receive_direct(raw: direct.RawSocket, sink: FileSink, length: int, idle_timeout: float) -> None:
+    """The rest of the body straight from the socket (see direct.py)."""
+    raw.transport.pause_reading()
+    await sink.settle()
+    remaining = length - sink.size
+    try:
+        moved = await asyncio.to_thread(direct.copy_socket_to_file, raw.fd, sink.fd, remaining,
+                                        sink.checksum, idle_timeout)
+    except (direct.BodyTimeout, OSError) as exc:
+        raw.transport.close()
+        raise InvalidInput(f"upload abandoned after {sink.size} of {length} bytes: {exc}") from exc
+    sink.size += moved
+    if moved < remaining:
+        raw.transport.close()
+        raise InvalidInput(f"client closed the connection after {sink.size} of {length} bytes")
 
 
 async def delete(ep: Endpoint, req: Request, caller: Caller) -> int:
