@@ -48,7 +48,6 @@ class Plan:
     stage: list[StageItem] = field(default_factory=list)
     stage_sources: dict[int, int] = field(default_factory=dict)  # request id -> tape source RSE id
     counts: dict[str, int] = field(default_factory=dict)
-    started: float = 0.0
 
     def task(self, request_id: int) -> CopyTask | None:
         return next((t for t in self.copies if t.request_id == request_id), None)
@@ -157,7 +156,8 @@ def _catalog_task(req: TransferRequest, topo: topology.Topology, reps: list[topo
 
 
 def plan_batch(session: Session, clock: Clock, rng: random.Random, ids: list[int], worker: str,
-               settings: TransferSettings) -> Plan:
+               settings: TransferSettings, *, slots: int | None = None) -> Plan:
+    """`slots`: copies that may start now (free threads); default all `threads`."""
     now = clock.now()
     reqs = list(session.scalars(sa.select(T).where(T.id.in_(ids), T.lease_owner == worker)))
     topo = topology.load_topology(session)
@@ -178,17 +178,17 @@ def plan_batch(session: Session, clock: Clock, rng: random.Random, ids: list[int
             plan.stage_sources[req.id] = got.rse_id
         else:
             (cands.failing if got[1] else cands.waiting)[req.id] = got[0]
-    chosen = _schedule(session, now, rng, cands, {r.id: r for r in reqs}, ids, settings)
+    chosen = _schedule(session, now, rng, cands, {r.id: r for r in reqs}, ids, settings,
+                       settings.threads if slots is None else slots)
     plan.copies = [cands.tasks[i] for i in chosen]
     _mark(session, now, reqs, plan, cands, settings, worker)
     plan.counts = {"submitted": len(plan.copies), "no_source": len(cands.waiting) + len(cands.failing),
                    "deferred": len(cands.tasks) - len(plan.copies)}
-    plan.started = clock.monotonic()
     return plan
 
 
 def _schedule(session: Session, now: Any, rng: random.Random, cands: _Candidates, reqs: dict[int, TransferRequest],
-              ids: list[int], settings: TransferSettings) -> list[int]:
+              ids: list[int], settings: TransferSettings, slots: int) -> list[int]:
     limits = links.load_limits(session)
     flight = links.running(session, now, exclude=ids)
     per_read: dict[int, int] = {}
@@ -209,7 +209,7 @@ def _schedule(session: Session, now: Any, rng: random.Random, cands: _Candidates
     items = [scheduler.Candidate(id=t.request_id, link=t.link, activity=reqs[t.request_id].activity,
                                  priority=reqs[t.request_id].priority, order=t.request_id)
              for t in cands.tasks.values()]
-    return scheduler.schedule(items, capacity, limits.weights, rng, settings.batch_size)
+    return scheduler.schedule(items, capacity, limits.weights, rng, slots)
 
 
 def _mark(session: Session, now: Any, reqs: list[TransferRequest], plan: Plan, cands: _Candidates,

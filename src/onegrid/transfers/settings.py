@@ -6,12 +6,16 @@ from pydantic import BaseModel, Field
 
 
 class TransferSettings(BaseModel):
-    # Requests one conveyor claims per cycle, and copies it runs at once (threads).
+    # Requests one conveyor claims per cycle (at most 2 × threads for copies), and copies it
+    # runs at once (threads).
     batch_size: int = Field(default=200, ge=1)
     threads: int = Field(default=32, ge=1)
     # A claimed request is this conveyor's for this long; renewed while its copy runs, so a
     # killed conveyor's requests are picked up by another after at most this time.
     lease_seconds: float = Field(default=300.0, gt=0)
+    # Seconds a cycle waits for running copies to finish before it records them and
+    # starts new ones (copies run across cycles; this bounds the latency of both).
+    cycle_wait: float = Field(default=0.2, gt=0)
     # Backoff of recoverable failures: retry_delay * 2**(attempt-1), capped (FTS default 120 s).
     retry_delay: float = Field(default=120.0, ge=0)
     max_retry_delay: float = Field(default=3600.0, ge=0)
