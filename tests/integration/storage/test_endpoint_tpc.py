@@ -218,3 +218,17 @@ def test_source_that_hangs_up_early_fails_the_copy(pair: tuple[RunningEndpoint, 
     status, _, last = copy(b, "cut", {"Source": truncating_source}, "storage.create:/")
     assert status == 202 and last.startswith("failure:") and "of 16777216 bytes" in last
     assert [p.name for p in b.root.iterdir()] == [".onegrid"]
+
+
+def test_large_push_on_the_direct_path(pair: tuple[RunningEndpoint, RunningEndpoint], nginx: Any) -> None:
+    a, b = pair
+    data = os.urandom(20 * 1024 * 1024 + 1)  # sendfile from a worker thread
+    a.put("big", data)
+    for target, token in ((b.pfn("pushed"), b.token("storage.create:/")), (f"{nginx.url}/pushed", None)):
+        headers = {"Destination": target}
+        if token:
+            headers["TransferHeaderAuthorization"] = f"Bearer {token}"
+        status, _, last = copy(a, "big", headers, "storage.read:/")
+        assert (status, last) == (202, "success: Created"), target
+    assert (b.root / "pushed").read_bytes() == data
+    assert (nginx.root / "pushed").read_bytes() == data

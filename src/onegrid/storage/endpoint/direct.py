@@ -87,7 +87,8 @@ def httptools_cycle(receive: Any) -> Any | None:
     return cycle if hasattr(cycle, "expected_content_length") else None
 
 
-def send_file_to_socket(sock_fd: int, file_fd: int, offset: int, count: int, idle_timeout: float) -> int:
+def send_file_to_socket(sock_fd: int, file_fd: int, offset: int, count: int, idle_timeout: float,
+                        on_progress: Callable[[int], None] | None = None) -> int:
     """`os.sendfile` the range to the (non-blocking) socket: the kernel copies page cache to
     socket, nothing passes through Python. Blocking; returns the bytes sent."""
     poller = select.poll()
@@ -103,4 +104,6 @@ def send_file_to_socket(sock_fd: int, file_fd: int, offset: int, count: int, idl
         if n == 0:
             break  # the file shrank
         sent += n
+        if on_progress is not None:
+            on_progress(sent)
     return sent

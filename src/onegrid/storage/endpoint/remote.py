@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from onegrid import __version__
+from onegrid.storage.endpoint import direct
 from onegrid.storage.endpoint.bodyio import file_chunks
 
 MAX_REDIRECTS = 5
@@ -28,6 +29,8 @@ HEADER_LIMIT = 64 * 1024
 HIGH_WATER = 8 * 1024 * 1024
 LOW_WATER = 2 * 1024 * 1024
 USER_AGENT = f"onegrid-storage/{__version__}"
+# Push bodies from this size on go out by sendfile from a worker thread.
+DIRECT_SEND_BYTES = 8 * 1024 * 1024
 
 
 class RemoteError(Exception):
@@ -166,6 +169,16 @@ class _Connection(asyncio.Protocol):
         self._reading_paused = True
         chunks, self._chunks, self._buffered = list(self._chunks), collections.deque(), 0
         return t.get_extra_info("socket").fileno(), chunks
+
+    def writable_fd(self) -> int | None:
+        """The socket's fd when nothing is queued in the transport (plain TCP only), so a
+        worker thread may write the body itself; None otherwise."""
+        t = self.transport
+        if t is None or t.get_extra_info("sslcontext") is not None or t.get_extra_info("socket") is None:
+            return None
+        if t.get_write_buffer_size():
+            return None
+        return int(t.get_extra_info("socket").fileno())
 
     # -- writing ----------------------------------------------------------------------------------
     async def write(self, data: bytes) -> None:
@@ -327,6 +340,14 @@ def file_body(fd: int, size: int, chunk: int, progress: Callable[[int], None]) -
     """Send `size` bytes of `fd` from its start (read ahead in a worker thread)."""
 
     async def send(conn: _Connection) -> None:
+        sock_fd = conn.writable_fd() if size >= DIRECT_SEND_BYTES else None
+        if sock_fd is not None:
+            # sendfile from a worker thread: the kernel copies page cache to the socket.
+            sent = await asyncio.to_thread(direct.send_file_to_socket, sock_fd, fd, 0, size, conn.idle_timeout,
+                                           progress)
+            if sent != size:
+                raise RemoteError(f"sent {sent} of {size} bytes: the file shrank")
+            return
         done = 0
         async for data in file_chunks(fd, 0, size, chunk):
             await conn.write(data)
