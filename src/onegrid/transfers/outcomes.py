@@ -107,33 +107,33 @@ def _clear_stage(req: TransferRequest) -> None:
 
 
 def _mark_available(session: Session, clock: Clock, reqs: list[TransferRequest], names: dict[int, str]) -> None:
-    """Destination replicas of finished catalogue requests → AVAILABLE (registered first
-    when a direct job brought a file the catalogue did not expect there)."""
+    """Destination replicas of finished catalogue requests → AVAILABLE, in one statement per
+    RSE and scope, from the states the catalogue's transition table lets go to AVAILABLE
+    (`replicas.TRANSITIONS`). Replicas a direct job brought that the catalogue did not
+    expect are registered (one bulk call per RSE)."""
     reqs = [r for r in reqs if r.dest_rse_id is not None and not r.source_urls]
     if not reqs:
         return
-    states: dict[tuple[str, str, int], ReplicaState] = {}
+    now = clock.now()
+    movable = [st for st, nxt in replica_ops.TRANSITIONS.items()
+               if ReplicaState.AVAILABLE in nxt and st is not ReplicaState.AVAILABLE]
+    groups: dict[tuple[int, str], list[TransferRequest]] = {}
     for r in reqs:
-        rep = session.get(Replica, (r.scope, r.name, r.dest_rse_id))
-        if rep is not None:
-            states[(r.scope, r.name, r.dest_rse_id)] = rep.state  # type: ignore[index]
-    updates = []
-    new: dict[str, list[dict[str, Any]]] = {}
-    for r in reqs:
-        key = (r.scope, r.name, r.dest_rse_id)
-        state = states.get(key)  # type: ignore[arg-type]
-        rse = names[r.dest_rse_id]  # type: ignore[index]
-        if state is None:
-            if r.rule_id is None:
-                new.setdefault(rse, []).append({"scope": r.scope, "name": r.name,
-                                                "bytes": r.bytes or r.bytes_transferred, "adler32": r.adler32,
-                                                "md5": r.md5})
-        elif state is not ReplicaState.AVAILABLE and ReplicaState.AVAILABLE in replica_ops.TRANSITIONS[state]:
-            updates.append({"scope": r.scope, "name": r.name, "rse": rse, "state": ReplicaState.AVAILABLE})
-    for rse, files in new.items():
-        replica_ops.add_replicas(session, clock, SERVICE_ACCOUNT, rse, files)
-    if updates:
-        replica_ops.update_states(session, clock, updates)
+        groups.setdefault((r.dest_rse_id, r.scope), []).append(r)  # type: ignore[arg-type]
+    for (rse_id, scope), group in groups.items():
+        wanted = [r.name for r in group]
+        session.execute(sa.update(Replica).where(Replica.rse_id == rse_id, Replica.scope == scope,
+                                                 Replica.name.in_(wanted), Replica.state.in_(movable))
+                        .values(state=ReplicaState.AVAILABLE, updated_at=now))
+        unknown = [r for r in group if r.rule_id is None]
+        if not unknown:
+            continue
+        present = set(session.scalars(sa.select(Replica.name).where(
+            Replica.rse_id == rse_id, Replica.scope == scope, Replica.name.in_([r.name for r in unknown]))))
+        new = [{"scope": r.scope, "name": r.name, "bytes": r.bytes or r.bytes_transferred, "adler32": r.adler32,
+                "md5": r.md5} for r in unknown if r.name not in present]
+        if new:
+            replica_ops.add_replicas(session, clock, SERVICE_ACCOUNT, names[rse_id], new)
 
 
 # -- tape ----------------------------------------------------------------------------
