@@ -19,10 +19,14 @@ import json
 import os
 import sqlite3
 import threading
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:  # zlib-ng's SIMD adler32 is ~7x faster than zlib's; same values
+    from zlib_ng.zlib_ng import adler32
+except ImportError:  # pragma: no cover - the plain one is always there
+    from zlib import adler32
 
 XATTR = "user.onegrid.checksums"
 ALGORITHMS = ("adler32", "md5")
@@ -38,7 +42,7 @@ class StreamingChecksum:
         self._md5 = hashlib.md5() if md5 else None
 
     def update(self, data: bytes | memoryview) -> None:
-        self.adler = zlib.adler32(data, self.adler)
+        self.adler = adler32(data, self.adler)
         self.size += len(data)
         if self._md5 is not None:
             self._md5.update(data)
