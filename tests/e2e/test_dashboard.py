@@ -165,6 +165,7 @@ def test_jobs_page_searches_and_shows_a_jobs_logging_history(
     assert_drawn(page, JOBS_CHARTS)
     assert "3 / 5 jobs done" in page.inner_text("#productions-table")
     sign_in(page, "alice", "alice-password")  # a user sees her own jobs
+    assert page.is_hidden("#job-history")  # no job chosen yet
     page.select_option("#job-search select[name=status]", "Done")
     page.click("#job-search button[type=submit]")
     page.wait_for_function("() => document.querySelectorAll('#jobs-table tbody tr').length === 1 && "

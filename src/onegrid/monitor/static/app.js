@@ -40,9 +40,13 @@ function formatBytes(n) {
   return `${v.toFixed(v >= 100 || i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-function formatHours(seconds) {
-  const h = seconds / 3600;
-  return h >= 100 ? `${h.toFixed(0)} h` : `${h.toFixed(2)} h`;
+// CPU time in the unit that suits it: a demo's jobs run seconds, a production's years.
+function formatCpu(seconds) {
+  const s = Number(seconds);
+  if (s < 120) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  const h = s / 3600;
+  return h >= 100 ? `${h.toFixed(0)} h` : `${h.toFixed(1)} h`;
 }
 
 function formatTime(iso) {
@@ -111,7 +115,8 @@ function fillTable(id, columns, rows, empty) {
     const tr = el("tr");
     for (const c of columns) {
       const value = c.render ? c.render(row) : row[c.key];
-      tr.append(el("td", c.numeric ? { class: "num" } : {}, value === null || value === undefined ? "–" : value));
+      const cls = c.numeric ? "num" : c.long ? "long" : "";
+      tr.append(el("td", cls ? { class: cls } : {}, value === null || value === undefined ? "–" : value));
     }
     body.append(tr);
   }
@@ -234,10 +239,10 @@ async function refreshOverview() {
   bars("chart-transfer-volume", hourLabels, volume.series.map((s, i) => ({
     label: s.activity, data: s.bytes, backgroundColor: color(s.activity, i),
   })), { stacked: true, format: formatBytes });
-  doughnut("chart-cpu-activity", cpu.per_activity, (x) => x.cpu_seconds, formatHours);
+  doughnut("chart-cpu-activity", cpu.per_activity, (x) => x.cpu_seconds, formatCpu);
   bars("chart-cpu-site", cpu.per_site.map((x) => x.label), [{
     label: "CPU", data: cpu.per_site.map((x) => x.cpu_seconds), backgroundColor: PALETTE[0],
-  }], { format: formatHours, horizontal: true });
+  }], { format: formatCpu, horizontal: true });
   jobStateChart("chart-jobs-state", overview.jobs_by_state);
 }
 
@@ -268,18 +273,18 @@ async function refreshRules() {
   ], links, "no links yet");
   if (stuck) {
     fillTable("stuck-table", [
-      { title: "Rule", key: "rule_id" }, { title: "DID", key: "did" }, { title: "Account", key: "account" },
+      { title: "Rule", key: "rule_id", long: true }, { title: "DID", key: "did", long: true }, { title: "Account", key: "account" },
       { title: "RSE expression", key: "rse_expression" }, { title: "State", render: (r) => badge(r.state) },
       { title: "Locks ok/repl./stuck", render: (r) => `${r.locks_ok}/${r.locks_replicating}/${r.locks_stuck}` },
-      { title: "Reason", key: "reason" }, { title: "Since", render: (r) => formatTime(r.since) },
+      { title: "Reason", key: "reason", long: true }, { title: "Since", render: (r) => formatTime(r.since) },
     ], stuck, "no stuck rules");
   }
   if (failures) {
     fillTable("failures-table", [
-      { title: "Finished", render: (f) => formatTime(f.finished_at) }, { title: "File", render: (f) => `${f.scope}:${f.name}` },
+      { title: "Finished", render: (f) => formatTime(f.finished_at) }, { title: "File", render: (f) => `${f.scope}:${f.name}`, long: true },
       { title: "Source", key: "source" }, { title: "Destination", key: "destination" },
       { title: "Activity", key: "activity" }, { title: "Attempt", key: "attempt", numeric: true },
-      { title: "Error", key: "error" },
+      { title: "Error", key: "error", long: true },
     ], failures, "no failures");
   }
 }
@@ -323,7 +328,7 @@ async function refreshJobs() {
       { title: "Name", key: "name" }, { title: "Owner", key: "owner" }, { title: "Group", key: "owner_group" },
       { title: "Type", key: "job_type" }, { title: "Status", render: (j) => badge(j.status) },
       { title: "Minor status", key: "minor_status" }, { title: "Site", key: "site" },
-      { title: "CPU", render: (j) => formatHours(j.cpu_seconds) },
+      { title: "CPU", render: (j) => formatCpu(j.cpu_seconds) },
       { title: "Updated", render: (j) => formatTime(j.updated_at) },
     ], found.jobs, "no job matches");
   }
@@ -393,6 +398,7 @@ function showPage() {
 function showSession() {
   const details = canReadDetails();
   for (const node of document.querySelectorAll(".detail")) node.hidden = !details;
+  document.getElementById("job-history").hidden = !details || state.selectedJob === null;
   for (const node of document.querySelectorAll(".detail-hint")) node.hidden = details;
   const signedIn = Boolean(token());
   const publicGrid = state.config && state.config.read_access === "public";
