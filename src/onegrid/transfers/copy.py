@@ -143,6 +143,12 @@ class FileCopy:
             return CopyResult(Outcome.NEXT_SOURCE, mode=self.mode, error=self._why(str(exc)), source_corrupt=True)
         except ChecksumMismatch as exc:
             return self._after_mismatch(self.mode, self._why(exc.message))
+        except AlreadyExists as exc:
+            # Without overwrite: a copy made by an attempt that died after it finished (a
+            # killed conveyor) is the right file already; anything else stays a failure.
+            if self._destination_is_right():
+                return CopyResult(Outcome.DONE, mode="exists", bytes=self.spec.bytes or 0)
+            return CopyResult(Outcome.FAILED, mode=self.mode, error=self._why(exc.message))
         except OneGridError as exc:
             return CopyResult(_classify(exc), mode=self.mode, error=self._why(exc.message))
         except OSError as exc:  # the streamed fallback's local disk
@@ -233,6 +239,15 @@ class FileCopy:
         diffs = _differences(s, st.size, dict(st.checksums))
         if diffs:
             raise ChecksumMismatch(f"destination {s.dest_url}: {', '.join(diffs)}", recoverable=True)
+
+    def _destination_is_right(self) -> bool:
+        if not _expected(self.spec):
+            return False
+        try:
+            self._verify_destination()
+        except OneGridError:
+            return False
+        return True
 
     def _after_mismatch(self, mode: str, message: str) -> CopyResult:
         """The destination is wrong: is the source to blame?"""

@@ -244,8 +244,10 @@ def _mark(session: Session, now: Any, reqs: list[TransferRequest], plan: Plan, c
                 req.next_attempt_at = now + timedelta(seconds=backoff(settings, req.attempts))
             req.lease_owner, req.lease_expires = None, None
         else:
-            # Scheduled out this cycle (link or storage full): back to the queue as it was.
+            # Scheduled out this cycle (link or storage full): back to the queue, a little
+            # later, so that the next claims reach requests of other links behind it.
             req.state = RequestState.QUEUED.value
+            req.next_attempt_at = now + timedelta(seconds=settings.defer_seconds)
             give_back.append(req.id)
     session.flush()
     if give_back:

@@ -16,6 +16,8 @@ class TransferSettings(BaseModel):
     # Seconds a cycle waits for running copies to finish before it records them and
     # starts new ones (copies run across cycles; this bounds the latency of both).
     cycle_wait: float = Field(default=0.2, gt=0)
+    # A request whose link or storage is full waits this long before it is claimed again.
+    defer_seconds: float = Field(default=1.0, ge=0)
     # Backoff of recoverable failures: retry_delay * 2**(attempt-1), capped (FTS default 120 s).
     retry_delay: float = Field(default=120.0, ge=0)
     max_retry_delay: float = Field(default=3600.0, ge=0)

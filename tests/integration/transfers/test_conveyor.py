@@ -103,3 +103,40 @@ def test_cancelled_request_is_not_copied(grid: Grid) -> None:
     run_until_idle(grid.conveyor())
     assert _requests(grid, [rid])[rid].state == "CANCELLED"
     assert not dst.path_of("belle", "c.root").exists()
+
+
+def test_draining_and_unreadable_sources_are_never_used(grid: Grid) -> None:
+    from onegrid.catalog import rses
+
+    grid.add_storage("DESY-DRAINING", site="DESY")
+    grid.add_storage("DESY-DOWN", site="DESY")
+    far = grid.add_storage("KEK-DISK", site="KEK", country="JP")
+    dst = grid.add_storage("DESY-DISK", site="DESY")
+    for rse in ("DESY-DRAINING", "DESY-DOWN", "KEK-DISK"):
+        grid.put_file(rse, "belle", "d.root", b"d" * 64)
+    grid.put_file("DESY-DOWN", "belle", "only-down.root", b"o" * 64)
+    with grid.runtime.transaction() as s:
+        rses.set_attribute(s, "DESY-DRAINING", "draining", True)
+        rses.update_rse(s, grid.runtime.clock, "DESY-DOWN", {"availability_read": False})
+    d, o = grid.queue("belle", ["d.root", "only-down.root"], "DESY-DISK", retry_limit=1)
+    run_until_idle(grid.conveyor())
+    reqs = _requests(grid, [d, o])
+    assert reqs[d].state == "DONE" and reqs[d].source_rse_id == far.rse_id
+    assert dst.path_of("belle", "d.root").read_bytes() == b"d" * 64
+    assert reqs[o].state == "FAILED" and "down or draining" in (reqs[o].last_error or "")
+
+
+def test_without_overwrite_a_right_file_already_there_counts_as_done(grid: Grid) -> None:
+    grid.add_storage("KEK-DISK", site="KEK", country="JP")
+    dst = grid.add_storage("DESY-DISK", site="DESY")
+    grid.put_file("KEK-DISK", "belle", "x.root", b"x" * 100)
+    grid.put_file("KEK-DISK", "belle", "y.root", b"y" * 100)
+    for name, data in (("x.root", b"x" * 100), ("y.root", b"not y")):  # a finished copy, and a wrong file
+        p = dst.path_of("belle", name)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    x, y = grid.queue("belle", ["x.root", "y.root"], "DESY-DISK", overwrite=False)
+    run_until_idle(grid.conveyor())
+    reqs = _requests(grid, [x, y])
+    assert reqs[x].state == "DONE"
+    assert reqs[y].state == "FAILED" and dst.path_of("belle", "y.root").read_bytes() == b"not y"
