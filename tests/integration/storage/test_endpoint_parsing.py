@@ -17,6 +17,8 @@ from onegrid.storage.endpoint.checksums import (
     digest_header,
     parse_digest_header,
     parse_want_digest,
+    parse_want_repr_digest,
+    repr_digest_header,
 )
 from onegrid.storage.endpoint.http import HttpError
 from onegrid.storage.endpoint.paths import PathResolver
@@ -96,3 +98,10 @@ def test_paths_map_the_base_path_to_the_root(tmp_path: Path) -> None:
         with pytest.raises(InvalidInput):
             r.resolve(bad)
     assert r.resolve_url("http://host:1/belle/a%20b").relpath == "a b"
+
+
+def test_repr_digest_rfc9530() -> None:
+    assert parse_want_repr_digest("md5=1, adler=5, sha-256=9") == ["adler32", "md5"]
+    assert parse_want_repr_digest("adler=0, md5") == ["md5"]
+    values = {"adler32": "0a0b0c0d", "md5": hashlib.md5(b"x").hexdigest()}
+    assert repr_digest_header(values, ["adler32"]) == f"adler=:{base64.b64encode(bytes.fromhex('0a0b0c0d')).decode()}:"

@@ -40,6 +40,9 @@ def test_put_then_get_and_head_report_adler32_and_md5(se: RunningEndpoint) -> No
         assert got.content == data
         md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
         assert got.headers["digest"] == f"md5={md5},adler32={adler(data)}"
+        modern = c.head(se.pfn("mc/run1/file.root"), headers={"Want-Repr-Digest": "adler=9, md5=1"})
+        assert modern.headers["repr-digest"] == (
+            f"adler=:{base64.b64encode(bytes.fromhex(adler(data))).decode()}:, md5=:{md5}:")
 
 
 def test_checksums_are_kept_with_the_file_not_recomputed(se: RunningEndpoint) -> None:

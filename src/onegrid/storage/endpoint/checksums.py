@@ -76,6 +76,35 @@ def parse_want_digest(header: str | None) -> list[str]:
     return out
 
 
+# RFC 9530 names (IANA "Hash Algorithms for HTTP Digest Fields") ↔ ours.
+REPR_NAMES = {"adler": "adler32", "md5": "md5"}
+
+
+def parse_want_repr_digest(header: str | None) -> list[str]:
+    """`Want-Repr-Digest: adler=5, md5=1` (a structured dictionary of preferences, 0 = not
+    wanted) → our algorithm names, most preferred first."""
+    wanted: list[tuple[int, str]] = []
+    for item in (header or "").split(","):
+        name, _, weight = item.strip().partition("=")
+        ours = REPR_NAMES.get(name.strip().lower())
+        if ours is None:
+            continue
+        try:
+            w = int(weight.strip() or "1")
+        except ValueError:
+            continue
+        if w > 0 and ours not in (a for _, a in wanted):
+            wanted.append((w, ours))
+    return [a for _, a in sorted(wanted, key=lambda pair: -pair[0])]
+
+
+def repr_digest_header(values: dict[str, str], algorithms: list[str]) -> str:
+    """`adler=:<base64 of 4 bytes>:, md5=:<base64>:` (RFC 9530 byte sequences)."""
+    by_ours = {v: k for k, v in REPR_NAMES.items()}
+    return ", ".join(f"{by_ours[a]}=:{base64.b64encode(bytes.fromhex(values[a])).decode()}:"
+                     for a in algorithms if a in values)
+
+
 def digest_header(values: dict[str, str], algorithms: list[str]) -> str:
     """`adler32=0a1b2c3d,md5=<base64>` (RFC 3230: md5 as base64 of the raw 16 bytes)."""
     parts = []

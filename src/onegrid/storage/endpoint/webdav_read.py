@@ -18,7 +18,12 @@ from onegrid.errors import InvalidInput, NotFound
 from onegrid.storage.endpoint import direct
 from onegrid.storage.endpoint.auth import Access, Caller
 from onegrid.storage.endpoint.bodyio import file_chunks
-from onegrid.storage.endpoint.checksums import digest_header, parse_want_digest
+from onegrid.storage.endpoint.checksums import (
+    digest_header,
+    parse_want_digest,
+    parse_want_repr_digest,
+    repr_digest_header,
+)
 from onegrid.storage.endpoint.http import HttpError, Request, respond, start
 from onegrid.storage.endpoint.paths import StoragePath, is_hidden_name
 from onegrid.storage.endpoint.state import Endpoint
@@ -76,14 +81,22 @@ def file_headers(st: os.stat_result) -> dict[str, str]:
     }
 
 
-async def digest_for(ep: Endpoint, path: StoragePath, st: os.stat_result, want: str | None) -> dict[str, str]:
-    algorithms = parse_want_digest(want)
+async def digest_for(ep: Endpoint, path: StoragePath, st: os.stat_result, req: Request) -> dict[str, str]:
+    """`Digest` for `Want-Digest` (RFC 3230) and `Repr-Digest` for `Want-Repr-Digest` (RFC 9530)."""
+    legacy = parse_want_digest(req.header("want-digest"))
+    modern = parse_want_repr_digest(req.header("want-repr-digest"))
+    algorithms = list(dict.fromkeys(legacy + modern))
     if not algorithms:
         return {}
     values = ep.store.load(path.fs, st)
     if not all(a in values for a in algorithms):
         values = await asyncio.to_thread(ep.store.ensure, path.fs, algorithms)
-    return {"digest": digest_header(values, algorithms)}
+    out = {}
+    if legacy:
+        out["digest"] = digest_header(values, legacy)
+    if modern:
+        out["repr-digest"] = repr_digest_header(values, modern)
+    return out
 
 
 async def get(ep: Endpoint, req: Request, caller: Caller, *, head: bool) -> int:
@@ -100,7 +113,7 @@ async def get(ep: Endpoint, req: Request, caller: Caller, *, head: bool) -> int:
         await response(req.scope, req.receive, req.send)
         return 0
     headers = {"content-type": "application/octet-stream", **file_headers(st)}
-    headers.update(await digest_for(ep, path, st, req.header("want-digest")))
+    headers.update(await digest_for(ep, path, st, req))
     rng = parse_range(req.header("range"), st.st_size)
     status, start_at, length = 200, 0, st.st_size
     if rng is not None:
