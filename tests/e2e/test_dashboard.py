@@ -32,8 +32,8 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
 
-OVERVIEW_CHARTS = ["chart-country", "chart-sitetype", "chart-transfer-volume", "chart-cpu-activity", "chart-cpu-site",
-                   "chart-jobs-state"]
+OVERVIEW_CHARTS = ["chart-country", "chart-sitetype", "chart-transfer-volume", "chart-cpu-series", "chart-cpu-activity",
+                   "chart-cpu-site", "chart-jobs-state"]
 RULES_CHARTS = ["chart-rules-state", "chart-transfer-states"]
 JOBS_CHARTS = ["chart-jobs-state-2", "chart-jobs-site"]
 

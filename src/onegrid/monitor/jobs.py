@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onegrid.errors import InvalidInput, NotFound
+from onegrid.monitor.series import Span, summed_series
 from onegrid.wms.status import ACTIVE, FINAL, JobStatus
 from onegrid.wms.tables import AccountingRecord, ComputeQueueRow, Job, JobLogging, Production, Site
 
@@ -74,6 +75,17 @@ def cpu_usage(session: Session, since: datetime) -> dict[str, Any]:
                 for label, (c, w, n) in sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0]))]
 
     return {"since": since.isoformat(), "per_activity": rows(per["activity"]), "per_site": rows(per["site"])}
+
+
+def cpu_series(session: Session, span: Span) -> dict[str, Any]:
+    """CPU seconds of finished jobs per activity and time bucket (DIRAC's accounting plot)."""
+    a = AccountingRecord
+    out = summed_series(session, span, label=a.activity, value=a.cpu_seconds, at=a.ended_at, where=[],
+                        key="cpu_seconds")
+    for s in out["series"]:
+        s["activity"] = s["label"]
+        s["cpu_seconds"] = [float(v) for v in s["cpu_seconds"]]
+    return out
 
 
 def finished_totals(session: Session) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ and `/metrics` for Prometheus. Read-only; every route names its reader (`access.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from importlib import resources
 from typing import Any
 
@@ -15,6 +14,8 @@ from onegrid.deps import RuntimeDep
 from onegrid.errors import Forbidden, NotFound
 from onegrid.monitor import exposition, jobs, metrics, overview, rules, storage, transfers
 from onegrid.monitor.access import Anyone, DetailReader, ReadSession, SummaryReader
+from onegrid.monitor.series import Span
+from onegrid.runtime import Runtime
 
 router = APIRouter(tags=["monitor"])
 api = APIRouter(prefix="/monitor/api", tags=["monitor"])
@@ -118,17 +119,25 @@ def get_stuck_rules(reader: DetailReader, session: ReadSession, runtime: Runtime
                              limit=s.list_limit)
 
 
+def _span(runtime: Runtime, hours: int | None, bucket_minutes: int | None) -> Span:
+    s = runtime.settings.monitor
+    return Span.last(runtime.clock.now(), hours or s.history_hours, bucket_minutes or s.bucket_minutes)
+
+
+Hours = Query(None, ge=1, le=24 * 90, description="span of the series (default: monitor.history_hours)")
+BucketMinutes = Query(None, ge=1, le=24 * 60, description="width of a bar (default: monitor.bucket_minutes)")
+
+
 @api.get("/transfers/volume")
 def get_transfer_volume(reader: SummaryReader, session: ReadSession, runtime: RuntimeDep,
-                        hours: int | None = Query(None, ge=1, le=24 * 90),
-                        bucket_minutes: int | None = Query(None, ge=1, le=24 * 60)) -> dict[str, Any]:
-    s = runtime.settings.monitor
-    now = runtime.clock.now()
-    span = hours or s.history_hours
-    bucket = 60 * (bucket_minutes or s.bucket_minutes)
-    if span * 3600 // bucket > 2000:
-        bucket = span * 3600 // 2000  # at most 2,000 bars, whatever is asked
-    return transfers.volume_series(session, since=now - timedelta(hours=span), until=now, bucket_seconds=bucket)
+                        hours: int | None = Hours, bucket_minutes: int | None = BucketMinutes) -> dict[str, Any]:
+    return transfers.volume_series(session, _span(runtime, hours, bucket_minutes))
+
+
+@api.get("/cpu/series")
+def get_cpu_series(reader: SummaryReader, session: ReadSession, runtime: RuntimeDep,
+                   hours: int | None = Hours, bucket_minutes: int | None = BucketMinutes) -> dict[str, Any]:
+    return jobs.cpu_series(session, _span(runtime, hours, bucket_minutes))
 
 
 @api.get("/transfers/states")

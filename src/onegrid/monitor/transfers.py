@@ -8,14 +8,14 @@ day of a busy grid is one GROUP BY, not a scan in Python.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onegrid.catalog.tables import RSE
-from onegrid.monitor.sources import TRANSFER_HISTORY, TRANSFER_LINKS, TRANSFER_REQUESTS, epoch_seconds
+from onegrid.monitor.series import Span, empty_series, summed_series
+from onegrid.monitor.sources import TRANSFER_HISTORY, TRANSFER_LINKS, TRANSFER_REQUESTS
 
 DONE, FAILED, SUBMITTED, QUEUED = "DONE", "FAILED", "SUBMITTED", "QUEUED"
 
@@ -24,26 +24,17 @@ def rse_names(session: Session) -> dict[int, str]:
     return dict(session.execute(sa.select(RSE.id, RSE.name)).all())
 
 
-def volume_series(session: Session, *, since: datetime, until: datetime, bucket_seconds: int) -> dict[str, Any]:
-    """Bytes of successful transfers per activity in buckets of `bucket_seconds` from `since`."""
-    start = int(since.timestamp()) // bucket_seconds * bucket_seconds
-    end = int(until.timestamp())
-    buckets = list(range(start, end + 1, bucket_seconds))
-    series: dict[str, list[int]] = {}
-    if TRANSFER_HISTORY is not None:
-        h = TRANSFER_HISTORY.c
-        bucket = epoch_seconds(h.finished_at, session.get_bind().dialect) // bucket_seconds
-        q = (sa.select(h.activity, bucket, sa.func.sum(h.bytes))
-             .where(h.outcome == DONE, h.finished_at >= datetime.fromtimestamp(start, UTC))
-             .group_by(h.activity, bucket))
-        index = {b // bucket_seconds: i for i, b in enumerate(buckets)}
-        for activity, slot, nbytes in session.execute(q):
-            i = index.get(int(slot))
-            if i is not None:
-                series.setdefault(activity, [0] * len(buckets))[i] += int(nbytes or 0)
-    return {"bucket_seconds": bucket_seconds,
-            "buckets": [datetime.fromtimestamp(b, UTC).isoformat() for b in buckets],
-            "series": [{"activity": a, "bytes": v} for a, v in sorted(series.items())]}
+def volume_series(session: Session, span: Span) -> dict[str, Any]:
+    """Bytes of successful transfers per activity and time bucket."""
+    if TRANSFER_HISTORY is None:
+        return empty_series(span)
+    h = TRANSFER_HISTORY.c
+    out = summed_series(session, span, label=h.activity, value=h.bytes, at=h.finished_at,
+                        where=[h.outcome == DONE], key="bytes")
+    for s in out["series"]:
+        s["activity"] = s["label"]
+        s["bytes"] = [int(b) for b in s["bytes"]]
+    return out
 
 
 def requests_by_state(session: Session) -> list[dict[str, Any]]:

@@ -160,7 +160,10 @@ function doughnut(id, items, valueOf, format) {
     options: {
       plugins: {
         legend: { position: "right" },
-        tooltip: { callbacks: { label: (ctx) => `${ctx.label}: ${format(ctx.raw)}` } },
+        tooltip: { callbacks: { label: (ctx) => {
+          const total = ctx.dataset.data.reduce((a, b) => a + b, 0);
+          return `${ctx.label}: ${format(ctx.raw)} (${total ? Math.round((100 * ctx.raw) / total) : 0}%)`;
+        } } },
       },
     },
   });
@@ -192,6 +195,12 @@ function jobStateChart(id, counts) {
 
 // -- pages -----------------------------------------------------------------------------
 
+// Bars of a day or more are labelled by date, shorter ones by date and time.
+function bucketLabels(series) {
+  return series.buckets.map((b) => (series.bucket_seconds >= 86400 ? b.slice(0, 10)
+    : b.slice(5, 16).replace("T", " ")));
+}
+
 function volumeQuery() {
   const span = document.getElementById("volume-span").value;
   if (!span) return "";
@@ -200,9 +209,9 @@ function volumeQuery() {
 }
 
 async function refreshOverview() {
-  const [overview, storage, volume, cpu] = await Promise.all([
+  const [overview, storage, volume, cpu, cpuSeries] = await Promise.all([
     getJSON(`${API}/overview`), getJSON(`${API}/storage`), getJSON(`${API}/transfers/volume${volumeQuery()}`),
-    getJSON(`${API}/cpu`),
+    getJSON(`${API}/cpu`), getJSON(`${API}/cpu/series${volumeQuery()}`),
   ]);
   const running = overview.sites.reduce((n, s) => n + s.running_jobs, 0);
   const cards = document.getElementById("overview-cards");
@@ -233,12 +242,12 @@ async function refreshOverview() {
 
   doughnut("chart-country", storage.per_country, (x) => x.bytes, formatBytes);
   doughnut("chart-sitetype", storage.per_site_type, (x) => x.bytes, formatBytes);
-  // Bars of a day or more are labelled by date, shorter ones by date and time.
-  const hourLabels = volume.buckets.map((b) => (volume.bucket_seconds >= 86400 ? b.slice(0, 10)
-    : b.slice(5, 16).replace("T", " ")));
-  bars("chart-transfer-volume", hourLabels, volume.series.map((s, i) => ({
+  bars("chart-transfer-volume", bucketLabels(volume), volume.series.map((s, i) => ({
     label: s.activity, data: s.bytes, backgroundColor: color(s.activity, i),
   })), { stacked: true, format: formatBytes });
+  bars("chart-cpu-series", bucketLabels(cpuSeries), cpuSeries.series.map((s, i) => ({
+    label: s.activity, data: s.cpu_seconds, backgroundColor: color(s.activity, i),
+  })), { stacked: true, format: formatCpu });
   doughnut("chart-cpu-activity", cpu.per_activity, (x) => x.cpu_seconds, formatCpu);
   bars("chart-cpu-site", cpu.per_site.map((x) => x.label), [{
     label: "CPU", data: cpu.per_site.map((x) => x.cpu_seconds), backgroundColor: PALETTE[0],
