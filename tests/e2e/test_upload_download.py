@@ -49,9 +49,12 @@ class Endpoint:
 
 def start_endpoint(name: str, root: Path, issuer: str) -> Endpoint:
     port = _port()
-    proc = subprocess.Popen([sys.executable, "-m", "onegrid", "storage", "--root", str(root), "--port", str(port),
-                             "--base-path", "/belle", "--issuer", issuer, "--name", name],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The access log goes to a file: a pipe nobody reads would fill and stall the endpoint.
+    log = root.parent / f"{name}.log"
+    with log.open("wb") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "onegrid", "storage", "--root", str(root), "--port",
+                                 str(port), "--base-path", "/belle", "--issuer", issuer, "--name", name],
+                                stdout=subprocess.DEVNULL, stderr=log_file)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -61,7 +64,7 @@ def start_endpoint(name: str, root: Path, issuer: str) -> Endpoint:
         except httpx.HTTPError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError(f"onegrid storage did not start: {proc.stderr.read().decode()}") from None  # type: ignore[union-attr]
+                raise RuntimeError(f"onegrid storage did not start: {log.read_text()}") from None
             time.sleep(0.1)
 
 

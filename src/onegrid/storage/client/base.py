@@ -160,9 +160,11 @@ class StorageClient(Protocol):
     """One storage, addressed by absolute URLs. Implementations: `HttpStorage`
     (WebDAV + HTTP-TPC + Tape REST API), `LocalStorage` (file://)."""
 
-    def stat(self, url: str, *, checksums: bool = True, compute: bool = False) -> FileStat:
-        """Size, kind and checksums of a path. With `compute`, a checksum the storage does
-        not report is computed by reading the file (GET and hash) — costly but sure."""
+    def stat(self, url: str, *, checksums: bool = True, compute: bool = False,
+             algorithms: Sequence[str] = ("adler32", "md5")) -> FileStat:
+        """Size, kind and checksums (`algorithms`, asked with `Want-Digest`) of a path.
+        With `compute`, when the storage reports none of them, they are computed by
+        reading the file (GET and hash) — costly but sure."""
         ...
 
     def exists(self, url: str) -> bool:

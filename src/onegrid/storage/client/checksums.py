@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
+import queue
+import threading
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -20,17 +23,50 @@ CHUNK = 4 << 20
 
 
 class Checksummer:
-    """adler32 and md5 of a stream, fed chunk by chunk; also counts the bytes."""
+    """adler32 and md5 of a stream, fed chunk by chunk; also counts the bytes.
+
+    md5 costs about five times adler32, so past `THREAD_AFTER` bytes it moves to a helper
+    thread (hashlib releases the GIL on large buffers): the stream goes on while md5
+    catches up, holding at most `QUEUE_CHUNKS` chunks (bounded memory)."""
+
+    THREAD_AFTER = 8 << 20
+    QUEUE_CHUNKS = 4
 
     def __init__(self) -> None:
         self._adler = 1
         self._md5 = hashlib.md5(usedforsecurity=False)
+        self._queue: queue.Queue[bytes | memoryview | None] | None = None
+        self._thread: threading.Thread | None = None
         self.bytes = 0
 
     def update(self, chunk: bytes | memoryview) -> None:
         self._adler = zlib.adler32(chunk, self._adler)
-        self._md5.update(chunk)
         self.bytes += len(chunk)
+        if self._queue is None and self.bytes > self.THREAD_AFTER:
+            self._queue = queue.Queue(self.QUEUE_CHUNKS)
+            self._thread = threading.Thread(target=self._md5_worker, name="md5", daemon=True)
+            self._thread.start()
+        if self._queue is not None:
+            self._queue.put(chunk)
+        else:
+            self._md5.update(chunk)
+
+    def _md5_worker(self) -> None:
+        assert self._queue is not None
+        while (chunk := self._queue.get()) is not None:
+            self._md5.update(chunk)
+
+    def _finish(self) -> None:
+        if self._queue is not None and self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._queue = None
+
+    def __del__(self) -> None:
+        # A stream abandoned half-way must not leave its md5 thread waiting forever.
+        if self._queue is not None:
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(None)
 
     @property
     def adler32(self) -> str:
@@ -38,6 +74,7 @@ class Checksummer:
 
     @property
     def md5(self) -> str:
+        self._finish()
         return self._md5.hexdigest()
 
     def as_dict(self) -> dict[str, str]:

@@ -49,7 +49,8 @@ class LocalStorage:
     def close(self) -> None:
         pass
 
-    def stat(self, url: str, *, checksums: bool = True, compute: bool = False) -> FileStat:
+    def stat(self, url: str, *, checksums: bool = True, compute: bool = False,
+             algorithms: Sequence[str] = ("adler32", "md5")) -> FileStat:
         path = local_path(url)
         try:
             st = path.stat()
