@@ -256,6 +256,15 @@ def test_seed_production_completes_with_five_output_files_uploaded_and_registere
             assert json.loads(data.splitlines()[0])["events"] == meta["events"]
             events += meta["events"]
         assert events == 1000
+    # Multi-core jobs on 4-core pilots: side by side, never more cores at once than the pilot has.
+    jobs = json.loads(run_cli("job", "list", "--production", str(st["production_id"]), "--json",
+                              env=env).stdout)
+    assert len(jobs) == 5 and all(j["processors"] >= 2 for j in jobs)
+    for pilot in {j["pilot_id"] for j in jobs}:
+        mine = [j for j in jobs if j["pilot_id"] == pilot]
+        for j in mine:
+            busy = sum(o["processors"] for o in mine if o["started_at"] <= j["started_at"] < o["ended_at"])
+            assert busy <= 4, mine
 
 
 def test_kill_request_reaches_the_running_payload_through_the_heartbeat(
