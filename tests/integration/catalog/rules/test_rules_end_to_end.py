@@ -90,3 +90,25 @@ def test_reaper_frees_space_least_recently_accessed_first_and_keeps_what_storage
     with rt.reading() as s:
         states = dict(s.execute(sa.select(Replica.name, Replica.state)).all())
     assert states == {"old0": ReplicaState.AVAILABLE, "old2": ReplicaState.AVAILABLE}
+
+
+def test_reaper_reads_free_space_from_the_storages_srr(tgrid: Grid) -> None:
+    import httpx
+
+    st = tgrid.add_storage("DESY-DISK", site="DESY")
+    rt = tgrid.runtime
+    for i in range(3):
+        tgrid.put_file("DESY-DISK", "belle", f"srr{i}", b"y" * 1000)
+    srr_url = f"{st.url}/storage-descriptor.json"
+    online = httpx.get(srr_url).json()["storageservice"]["storagecapacity"]["online"]
+    free = online["totalsize"] - online["usedsize"]
+    with rt.transaction() as s:
+        s.execute(sa.update(Replica).values(tombstone=rt.clock.now()))
+        rses.set_attribute(s, "DESY-DISK", "srr_url", srr_url)
+        rses.set_limit(s, "DESY-DISK", "MinFreeSpace", free + 1500)  # 1500 bytes short: two files go
+    assert Reaper(rt, "reaper-srr").run_once()["deleted"] == 2
+    with rt.reading() as s:
+        usage = {u["source"]: u for u in rses.usage(s, "DESY-DISK")}
+    assert usage["srr"]["free"] == free  # read before this cycle's deletions
+    assert sum(st.path_of("belle", f"srr{i}").exists() for i in range(3)) == 1
+    assert Reaper(rt, "reaper-srr").run_once()["deleted"] == 0  # the SRR now shows enough free space
