@@ -177,3 +177,18 @@ def test_jobs_page_searches_and_shows_a_jobs_logging_history(
     assert history.index("Matched") < history.index("Running") < history.index("Done")
     shoot(page, "jobs")
     assert errors == []
+
+
+def test_an_expired_session_falls_back_to_the_public_view(
+        seeded: tuple[LiveServer, dict[str, str]], browser_page: tuple[Any, list[str]]) -> None:
+    live, _ = seeded
+    page, errors = browser_page
+    open_page(page, f"{live.url}/", "overview")
+    page.evaluate("sessionStorage.setItem('onegrid.token', 'expired.or.forged')")
+    page.reload()
+    page.wait_for_selector("body[data-loaded='overview']", timeout=20_000)
+    assert_drawn(page, ["chart-country"])
+    assert page.evaluate("sessionStorage.getItem('onegrid.token')") is None
+    assert page.is_visible("#login")
+    # The one refused request is the browser's own report of the 401; nothing else went wrong.
+    assert [e for e in errors if "401" not in e] == []

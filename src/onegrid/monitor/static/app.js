@@ -437,7 +437,13 @@ async function signIn(event) {
 }
 
 async function loadConfig() {
-  state.config = await getJSON(`${API}/config`);
+  const hadToken = Boolean(token());
+  try {
+    state.config = await getJSON(`${API}/config`);
+  } catch (error) {
+    if (!hadToken || token()) throw error;
+    state.config = await getJSON(`${API}/config`);  // the token had expired: go on without it
+  }
   document.getElementById("version").textContent = state.config.version;
   showSession();
 }
