@@ -148,3 +148,23 @@ def test_tape_rest_client_stages_polls_and_releases(live_server: Any, tmp_path: 
             client.cancel_stage(second)  # the whole request (DELETE)
             with pytest.raises(NotFound):
                 client.stage_status(second)
+
+
+def test_our_endpoint_pulls_from_nginx_by_third_party_copy(two, nginx) -> None:  # type: ignore[no-untyped-def]
+    """Interop: the copy's source is a storage we did not write (no tokens, no Digest)."""
+    _, b = two
+    data = os.urandom(3 * 1024 * 1024 + 1)
+    (nginx.root / "raw").mkdir()
+    (nginx.root / "raw/n1").write_bytes(data)
+    markers: list[PerfMarker] = []
+    result = third_party_copy(nginx.url + "/raw/n1", b.pfn("from-nginx/n1"), mode="pull",
+                              dest_token=b.token("storage.create:/from-nginx", "storage.read:/from-nginx"),
+                              on_marker=markers.append)
+    assert result.bytes_transferred == len(data)
+    assert (b.root / "from-nginx/n1").read_bytes() == data
+    # nginx cannot push (its COPY only copies within itself): a typed refusal, not a hang.
+    with pytest.raises(OneGridError) as err:
+        third_party_copy(nginx.url + "/raw/n1", b.pfn("from-nginx/n2"), mode="push",
+                         dest_token=b.token("storage.create:/", "storage.read:/"), timeout=30)
+    assert not (b.root / "from-nginx/n2").exists()
+    assert err.value.message.startswith("COPY ") and "500" in err.value.message
