@@ -239,3 +239,23 @@ def test_time_buckets_in_sql_match_python_on_sqlite(library: tuple[int, int, int
         c.execute(table.insert(), [{"at": s} for s in stamps])
         got = c.execute(sa.select(epoch_seconds(table.c.at, engine.dialect) // 3600)).scalars().all()
     assert got == [int(s.timestamp()) // 3600 for s in stamps]
+
+
+def test_a_subsystem_whose_tables_are_absent_gives_empty_figures(
+        seeded: tuple[LiveServer, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As before the transfer and rules tables landed: looked up as None at import, never queried."""
+    from onegrid.monitor import rules, transfers
+
+    for name in ("TRANSFER_HISTORY", "TRANSFER_REQUESTS", "TRANSFER_LINKS"):
+        monkeypatch.setattr(transfers, name, None)
+    monkeypatch.setattr(rules, "RULES", None)
+    live, tokens = seeded
+    assert get(live, "/monitor/api/transfers/volume").json()["series"] == []
+    assert get(live, "/monitor/api/transfers/links").json() == []
+    assert get(live, "/monitor/api/transfers/states").json() == []
+    assert get(live, "/monitor/api/transfers/failures", tokens["root"]).json() == []
+    assert get(live, "/monitor/api/rules").json() == {"rules_by_state": {}}
+    assert get(live, "/monitor/api/rules/stuck", tokens["root"]).json() == []
+    families = {f.name: f for f in text_string_to_metric_families(get(live, "/metrics").text)}
+    assert families["onegrid_rules"].samples == [] and families["onegrid_transfer_requests"].samples == []
+    assert sum(s.value for s in families["onegrid_rse_files"].samples) == EXPECTED["files"]  # the rest is there
