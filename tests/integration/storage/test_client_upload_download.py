@@ -111,6 +111,9 @@ def test_download_uses_another_replica_when_one_is_corrupt_and_declares_it_bad(g
     path_b.write_bytes(data)
     cat.add_replicas("SITE-B-DISK", [{"scope": "belle", "name": "f.root", "bytes": len(data),
                                       "adler32": _adler(data)}])
+    # `--rse` limits the sources: only SITE-B is read though SITE-A comes first by name.
+    only_b = download(cat, [{"scope": "belle", "name": "dsx"}], tmp_path / "only-b", rse_expression="SITE-B-DISK")
+    assert [(r.state, r.rse, r.tried, r.bad) for r in only_b] == [("DONE", "SITE-B-DISK", ["SITE-B-DISK"], [])]
     # Corrupt the copy that is tried first (SITE-A, by name order without a client site).
     path_a = nginx.root / pfn_for(cat.get_rse("SITE-A-DISK"), "belle", "f.root").split("/data/", 1)[1]
     path_a.write_bytes(b"X" + data[1:])
