@@ -19,6 +19,7 @@ def test_put_get_stat_list_delete_round_trip(tmp_path: Path) -> None:
     src.write_bytes(data)
     url = file_url(tmp_path / "se/belle/a/src.bin")
     client = for_url(url)
+    assert for_url(url).__enter__() is not None
     assert isinstance(client, LocalStorage)
     put = client.put(src, url)
     assert put.adler32 == f"{zlib.adler32(data) & 0xFFFFFFFF:08x}" and put.size == len(data)

@@ -24,7 +24,7 @@ def _file(path: Path, size: int) -> tuple[Path, str, str]:
 def test_put_verifies_by_reading_back_when_the_server_gives_no_digest(nginx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     src, adler, md5 = _file(tmp_path / "a.bin", 9 * 1024 * 1024 + 17)  # several chunks, odd tail
     url = nginx.url + "/belle/x/y/a.bin"
-    with for_url(url) as client:  # type: ignore[attr-defined]
+    with for_url(url) as client:
         assert isinstance(client, HttpStorage)
         put = client.put(src, url)
         assert (put.size, put.adler32, put.md5) == (src.stat().st_size, adler, md5)

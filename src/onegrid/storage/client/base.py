@@ -230,6 +230,12 @@ class StorageClient(Protocol):
     def close(self) -> None:
         ...
 
+    def __enter__(self) -> StorageClient:
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        ...
+
 
 def iter_file(path: Path, chunk: int, offset: int = 0) -> Iterator[bytes]:
     """A file's bytes in chunks from `offset` (bounded memory)."""

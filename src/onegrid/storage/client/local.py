@@ -49,6 +49,12 @@ class LocalStorage:
     def close(self) -> None:
         pass
 
+    def __enter__(self) -> LocalStorage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def stat(self, url: str, *, checksums: bool = True, compute: bool = False,
              algorithms: Sequence[str] = ("adler32", "md5")) -> FileStat:
         path = local_path(url)
