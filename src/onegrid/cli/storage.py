@@ -27,15 +27,22 @@ def register(app: typer.Typer) -> None:
         capacity: int = typer.Option(0, "--capacity", help="bytes reported and enforced (0: the disk's size)"),
         anonymous_read: bool = typer.Option(False, "--anonymous-read", help="allow GET/HEAD/PROPFIND "
                                             "without a token"),
+        tls_cert: Path | None = typer.Option(None, "--tls-cert", help="serve HTTPS (davs://) with this "
+                                             "certificate (PEM, chain included)"),
+        tls_key: Path | None = typer.Option(None, "--tls-key", help="the certificate's private key (PEM)"),
     ) -> None:
         """Serve ROOT over HTTP/WebDAV as the storage endpoint NAME."""
         from onegrid.storage.endpoint.config import EndpointConfig, normalize_base_path
         from onegrid.storage.endpoint.server import public_url, serve
 
+        if (tls_cert is None) != (tls_key is None):
+            raise typer.BadParameter("--tls-cert and --tls-key go together")
         settings = settings_from(ctx)
+        scheme = "https" if tls_cert else "http"
         config = EndpointConfig(
             root=root.resolve(), base_path=normalize_base_path(base_path), issuer=issuer.rstrip("/"),
-            url=(url or public_url(host, port)).rstrip("/"), name=name, capacity=capacity, tape=tape,
+            url=(url or public_url(host, port, scheme)).rstrip("/"), name=name, capacity=capacity, tape=tape,
             anonymous_read=anonymous_read, settings=settings.storage,
         )
-        serve(config, host, port, log_level=settings.log_level, tape_root=tape_dir)
+        serve(config, host, port, log_level=settings.log_level, tape_root=tape_dir, tls_cert=tls_cert,
+              tls_key=tls_key)

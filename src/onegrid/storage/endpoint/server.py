@@ -11,13 +11,13 @@ from onegrid.storage.endpoint.app import create_endpoint_app
 from onegrid.storage.endpoint.config import EndpointConfig
 
 
-def public_url(host: str, port: int) -> str:
+def public_url(host: str, port: int, scheme: str = "http") -> str:
     """The URL clients (and token audiences) name this endpoint by."""
     if host in ("0.0.0.0", "::", ""):
         host = socket.getfqdn()
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return f"{scheme}://{host}:{port}"
 
 
 # glibc serves allocations above 128 KiB-32 MiB (adaptive) with fresh mmap()s and returns
@@ -58,11 +58,12 @@ def setup_logging(level: str) -> None:
 
 
 def serve(config: EndpointConfig, host: str, port: int, *, log_level: str = "info",
-          tape_root: Path | None = None) -> None:
+          tape_root: Path | None = None, tls_cert: Path | None = None, tls_key: Path | None = None) -> None:
     import uvicorn
 
     setup_logging(log_level)
     tune_malloc()
     app = create_endpoint_app(config, tape_root=tape_root)
+    tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert and tls_key else {}
     uvicorn.run(app, host=host, port=port, http="httptools", loop="uvloop", lifespan="on",
-                access_log=False, log_level=log_level.lower(), timeout_keep_alive=60)
+                access_log=False, log_level=log_level.lower(), timeout_keep_alive=60, **tls)
