@@ -1,7 +1,8 @@
 """Storage figures: used and total space per RSE, and the volume per country and site type.
 
 Used space is the catalogue's own count (`rse_usage` source `rucio`, kept in the same
-transaction as the replicas); total space is what the storage reported (any other source).
+transaction as the replicas); total space is what the storage reported (any other source,
+e.g. `srr`), else the RSE's `TotalSpace` limit.
 Countries and site types come from RSE attributes, as Rucio operators set them.
 """
 
@@ -14,14 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onegrid.catalog.rses import CATALOG_USAGE_SOURCE
-from onegrid.catalog.tables import RSE, RSEAttribute, RSEUsage
+from onegrid.catalog.tables import RSE, RSEAttribute, RSELimit, RSEUsage
 from onegrid.monitor.settings import MonitorSettings
 
 UNKNOWN = "unknown"
+TOTAL_SPACE_LIMIT = "TotalSpace"  # an RSE limit, in bytes
 
 
 def rse_usage(session: Session) -> list[dict[str, Any]]:
-    """One row per live RSE: files and bytes the catalogue holds there, and its capacity."""
+    """One row per live RSE: files and bytes the catalogue holds there, and its capacity
+    (reported by the storage, else the operator's `TotalSpace` limit, as the reaper reads it)."""
     used = sa.select(RSEUsage.rse_id, RSEUsage.files, RSEUsage.used).where(
         RSEUsage.source == CATALOG_USAGE_SOURCE).subquery()
     reported = (
@@ -31,10 +34,13 @@ def rse_usage(session: Session) -> list[dict[str, Any]]:
         .group_by(RSEUsage.rse_id)
         .subquery()
     )
+    declared = sa.select(RSELimit.rse_id, RSELimit.value).where(RSELimit.name == TOTAL_SPACE_LIMIT).subquery()
     query = (
-        sa.select(RSE.id, RSE.name, RSE.rse_type, RSE.country_name, used.c.files, used.c.used, reported.c.total)
+        sa.select(RSE.id, RSE.name, RSE.rse_type, RSE.country_name, used.c.files, used.c.used,
+                  sa.func.coalesce(reported.c.total, declared.c.value))
         .outerjoin(used, used.c.rse_id == RSE.id)
         .outerjoin(reported, reported.c.rse_id == RSE.id)
+        .outerjoin(declared, declared.c.rse_id == RSE.id)
         .where(RSE.deleted_at.is_(None))
         .order_by(RSE.name)
     )

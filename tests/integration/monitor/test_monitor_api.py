@@ -45,6 +45,7 @@ def test_overview_lists_sites_with_mask_storage_and_running_jobs(seeded: tuple[L
     assert set(sites) == {"KEK", "KIT", "DESY", "Napoli"}
     assert sites["Napoli"]["status"] == "Storage only" and sites["Napoli"]["queues"] == 0  # no compute queue
     assert sites["Napoli"]["used_bytes"] == 5 * GB and sites["Napoli"]["country"] == "Italy"
+    assert sites["Napoli"]["total_bytes"] == 10**12  # its TotalSpace limit: no storage report
     assert sites["DESY"]["status"] == "Banned" and sites["DESY"]["reason"] == "SRM endpoint down"
     assert sites["KEK"]["status"] == "Active"
     assert {s: sites[s]["running_jobs"] for s in sites} == {"KEK": 1, "KIT": 1, "DESY": 0, "Napoli": 0}
