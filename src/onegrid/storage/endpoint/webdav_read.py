@@ -89,7 +89,9 @@ async def digest_for(ep: Endpoint, path: StoragePath, st: os.stat_result, req: R
     if not algorithms:
         return {}
     values = ep.store.load(path.fs, st)
-    if not all(a in values for a in algorithms):
+    missing = not all(a in values for a in algorithms)
+    # An evicted tape file is a sparse stub on disk: its kept checksums hold, a fresh one would not.
+    if missing and (ep.tape is None or ep.tape.is_online(path.relpath)):
         values = await asyncio.to_thread(ep.store.ensure, path.fs, algorithms)
     out = {}
     if legacy:
