@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
     def download_cmd(ctx: typer.Context, dids: list[str] = typer.Argument(..., help="scope:name of files, "
                                                                           "datasets or containers"),
                      rse: str = typer.Option(None, "--rse", help="RSE expression to read from"),
-                     directory: Path = typer.Option(Path("."), "--dir", help="where files go (DIR/scope/name)"),
+                     directory: Path = typer.Option(Path("."), "--dir", help="where files go (DIR/scope/name, folders of path-like names kept)"),
                      site: str = typer.Option(None, "--site", envvar="ONEGRID_SITE",
                                               help="your site: its replicas are read first"),
                      no_declare: bool = typer.Option(False, "--no-declare-bad",

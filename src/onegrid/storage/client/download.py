@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from onegrid.client.catalog import CatalogClient
-from onegrid.errors import NotFound, OneGridError
+from onegrid.errors import InvalidInput, NotFound, OneGridError
 from onegrid.storage.client import HTTP_SCHEMES, for_url, scheme_of, tokens
 from onegrid.storage.client.base import FileStat, StorageClient
 from onegrid.storage.client.checksums import mismatches, of_file
@@ -70,6 +70,16 @@ class StorageClients:
     def close(self) -> None:
         for client in self._by_kind.values():
             client.close()
+
+
+def local_destination(dest_dir: Path, scope: str, name: str) -> Path:
+    """`DIR/<scope>/<name>`; a name that is a path (`/belle/MC/.../f.root`) keeps its folders,
+    so two files of one name in different folders do not collide. Nothing may lead
+    outside `DIR` (`..`, absolute names)."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or "/" in scope or scope in ("", ".", ".."):
+        raise InvalidInput(f"{scope}:{name} cannot be stored below {dest_dir}")
+    return dest_dir.joinpath(scope, *parts)
 
 
 def ordered_sources(entry: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -142,7 +152,7 @@ def download(catalog: CatalogClient, dids: Sequence[Mapping[str, str]], dest_dir
              workers: int = DEFAULT_WORKERS, declare_bad: bool = True, on_bytes: OnBytes | None = None,
              on_start: Callable[[list[Mapping[str, Any]]], None] | None = None,
              on_done: OnDone | None = None) -> list[DownloadResult]:
-    """Download the files below `dids` into `dest_dir/<scope>/<file name>`."""
+    """Download the files below `dids` into `dest_dir/<scope>/<name>` (`local_destination`)."""
     entries: dict[tuple[str, str], tuple[Mapping[str, Any], str]] = {}
     for did in dids:
         found = list(catalog.list_replicas([did], schemes=list(READ_SCHEMES), client_site=client_site,
@@ -162,7 +172,7 @@ def download(catalog: CatalogClient, dids: Sequence[Mapping[str, str]], dest_dir
     def one(item: tuple[Mapping[str, Any], str]) -> DownloadResult:
         entry, parent = item
         did = f"{entry['scope']}:{entry['name']}"
-        dest = dest_dir / str(entry["scope"]) / Path(str(entry["name"])).name
+        dest = local_destination(dest_dir, str(entry["scope"]), str(entry["name"]))
         trace = {"localSite": client_site, "dataset": parent if parent != did else ""}
         progress = (lambda n: on_bytes(did, n)) if on_bytes else None
         r = fetch_file(entry, dest, clients, catalog=catalog, declare_bad=declare_bad, on_bytes=progress,
