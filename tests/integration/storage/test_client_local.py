@@ -69,3 +69,13 @@ def test_local_storage_has_no_tape(tmp_path: Path) -> None:
         client.stage([file_url(tmp_path / "f")])
     with pytest.raises(InvalidInput):
         for_url("gsiftp://old.example/x")
+
+
+def test_download_destinations_keep_folders_and_never_leave_the_directory(tmp_path: Path) -> None:
+    from onegrid.storage.client.download import local_destination
+
+    assert local_destination(tmp_path, "belle", "/belle/MC/r1/f.root") == tmp_path / "belle/belle/MC/r1/f.root"
+    assert local_destination(tmp_path, "user.alice", "f.root") == tmp_path / "user.alice/f.root"
+    for scope, name in (("belle", "../../etc/passwd"), ("belle", "/a/../../b"), ("..", "f"), ("belle", "/")):
+        with pytest.raises(InvalidInput):
+            local_destination(tmp_path, scope, name)
