@@ -93,12 +93,8 @@ async def digest_for(ep: Endpoint, path: StoragePath, st: os.stat_result, req: R
     # An evicted tape file is a sparse stub on disk: its kept checksums hold, a fresh one would not.
     if missing and (ep.tape is None or ep.tape.is_online(path.relpath)):
         values = await asyncio.to_thread(ep.store.ensure, path.fs, algorithms)
-    out = {}
-    if legacy:
-        out["digest"] = digest_header(values, legacy)
-    if modern:
-        out["repr-digest"] = repr_digest_header(values, modern)
-    return out
+    out = {"digest": digest_header(values, legacy), "repr-digest": repr_digest_header(values, modern)}
+    return {k: v for k, v in out.items() if v}
 
 
 async def get(ep: Endpoint, req: Request, caller: Caller, *, head: bool) -> int:
