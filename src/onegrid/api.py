@@ -75,3 +75,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in (iam_router, catalog_router, transfers_router, wms_router, monitor_router):
         app.include_router(router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of `onegrid server --workers N`: each worker process builds its own runtime
+    from the settings (environment and `ONEGRID_CONFIG`)."""
+    from onegrid.config import load_settings
+
+    return create_app(Runtime.create(load_settings()))

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -77,7 +77,17 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
-    """Settings from `overrides`, the environment and the TOML file, in that order."""
+    """Settings from `overrides`, the environment and the TOML file, in that order; a bad
+    value is an `InvalidInput` naming the setting."""
+    try:
+        return _load_settings(config_file, **overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise InvalidInput(f"setting {where}: {err['msg']} (got {err.get('input')!r})") from None
+
+
+def _load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     path = config_file or os.environ.get("ONEGRID_CONFIG")
     if not path:
         return Settings(**overrides)

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import typer
 
 from onegrid.cli._common import settings_from
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening socket; `::` accepts IPv4 too (asyncio would make it IPv6-only)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6 and host in ("::", "[::]"):
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock.bind((host.strip("[]"), port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +40,16 @@ def register(app: typer.Typer) -> None:
 
         settings = settings_from(ctx)
         upgrade(settings.effective_database_url)
-        runtime = Runtime.create(settings)
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level=settings.log_level.lower(),
-                    workers=workers if workers > 1 else None)
+        sock = listening_socket(host, port)
+        level = settings.log_level.lower()
+        if workers > 1:
+            # Each worker builds its app from the same settings (passed on by environment).
+            root = ctx.find_root()
+            config_file = (root.obj or {}).get("config") if root.obj else None
+            if config_file:
+                os.environ["ONEGRID_CONFIG"] = str(config_file)
+            uvicorn.run("onegrid.api:app_from_environment", factory=True, fd=sock.fileno(), workers=workers,
+                        log_level=level)
+            return
+        config = uvicorn.Config(create_app(Runtime.create(settings)), log_level=level)
+        uvicorn.Server(config).run(sockets=[sock])
