@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from onegrid.errors import (
     AlreadyExists,
     Forbidden,
@@ -32,12 +34,16 @@ from onegrid.errors import (
 )
 from onegrid.storage.client import (
     ChecksumMismatch,
+    FileStat,
     PerfMarker,
     StorageClient,
     TransferFailed,
     TransferResult,
     is_recoverable,
 )
+from onegrid.storage.client.checksums import parse_digest, want_digest
+from onegrid.storage.client.errors import network_error, raise_for
+from onegrid.storage.client.http import HttpStorage, http_url
 
 Mint = Callable[[list[str], str], str]  # (scopes, audience) -> token
 ClientFor = Callable[[str | None], StorageClient]  # token -> a client sending it
@@ -235,10 +241,30 @@ class FileCopy:
         s = self.spec
         if not _expected(s) and s.bytes is None:
             return
-        st = self.client_for(self.dst_token).stat(s.dest_url, checksums=True, compute=True)
+        st = self._stat(self.dst_token, s.dest_url)
         diffs = _differences(s, st.size, dict(st.checksums))
         if diffs:
             raise ChecksumMismatch(f"destination {s.dest_url}: {', '.join(diffs)}", recoverable=True)
+
+    def _stat(self, token: str, url: str) -> FileStat:
+        """Size and the checksums the catalogue has, as the storage reports them; read and
+        hashed here only when the storage does not report a needed one (nginx reports none)."""
+        client = self.client_for(token)
+        wanted = list(_expected(self.spec))
+        if wanted and isinstance(client, HttpStorage):
+            # Ask for exactly the catalogue's algorithms: a storage computes what it has not
+            # stored (our endpoint hashes a pulled file's md5 on demand: seconds per GB).
+            try:
+                r = client.http.head(http_url(url), headers={"Authorization": f"Bearer {token}",
+                                                             "Want-Digest": want_digest(wanted)},
+                                     follow_redirects=True)
+            except httpx.HTTPError as exc:
+                raise network_error(exc, f"HEAD {url}") from exc
+            raise_for(r, f"HEAD {url}")
+            sums = parse_digest(r.headers.get("Digest")) or parse_digest(r.headers.get("Repr-Digest"))
+            if set(wanted) <= set(sums) and r.headers.get("Content-Length") is not None:
+                return FileStat(url=url, size=int(r.headers["Content-Length"]), checksums=sums)
+        return client.stat(url, checksums=True, compute=True)
 
     def _destination_is_right(self) -> bool:
         if not _expected(self.spec):
@@ -253,7 +279,7 @@ class FileCopy:
         """The destination is wrong: is the source to blame?"""
         self._remove_destination()
         try:
-            st = self.client_for(self.src_token).stat(self.spec.source_url, checksums=True, compute=True)
+            st = self._stat(self.src_token, self.spec.source_url)
         except OneGridError as exc:
             return CopyResult(_classify(exc), mode=mode, error=f"{message}; source check failed: {exc.message}")
         diffs = _differences(self.spec, st.size, dict(st.checksums))
