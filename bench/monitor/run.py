@@ -43,7 +43,8 @@ SITES, RSES = 50, 100
 STATES = ["Done"] * 70 + ["Failed"] * 5 + ["Running"] * 10 + ["Waiting"] * 15
 ACTIVITIES = ["T0 Export", "Data Consolidation", "User Subscriptions", "Production Output", "Staging"]
 ENDPOINTS = [
-    "/monitor/api/overview", "/monitor/api/storage", "/monitor/api/cpu", "/monitor/api/jobs/states",
+    "/monitor/api/overview", "/monitor/api/storage", "/monitor/api/cpu", "/monitor/api/cpu/series",
+    "/monitor/api/jobs/states",
     "/monitor/api/productions", "/monitor/api/transfers/volume", "/monitor/api/transfers/volume?hours=720&bucket_minutes=1440",
     "/monitor/api/transfers/states", "/monitor/api/transfers/links", "/monitor/api/transfers/failures",
     "/monitor/api/rules", "/monitor/api/rules/stuck", "/monitor/api/jobs?owner=user007",
