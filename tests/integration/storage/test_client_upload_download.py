@@ -45,7 +45,7 @@ def grid(live_server, nginx) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     for rse in ("SITE-A-DISK", "SITE-B-DISK"):
         cat.add_rse(rse)
         cat.add_protocol(rse, "http", "127.0.0.1", port, f"/data/{rse.lower()}")
-    return {"url": live_server.url, "token": token, "cat": cat, "nginx": nginx}
+    return {"url": live_server.url, "token": token, "cat": cat, "nginx": nginx, "runtime": live_server.runtime}
 
 
 def test_cli_upload_registers_verified_files_with_metadata_in_a_dataset(grid, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -123,6 +123,17 @@ def test_download_uses_another_replica_when_one_is_corrupt_and_declares_it_bad(g
     assert (tmp_path / "dl/belle/f.root").read_bytes() == data
     bad = cat.list_bad_replicas("SITE-A-DISK")
     assert [(b["name"], b["rse"]) for b in bad] == [("f.root", "SITE-A-DISK")]
+    # One trace per attempt, for popularity: the `--rse` read, then the corrupt read and the good one.
+    import sqlalchemy as sa
+
+    from onegrid.catalog.tables import Trace
+
+    with grid["runtime"].reading() as s:
+        seen = s.execute(sa.select(Trace.event_type, Trace.rse, Trace.client_state, Trace.dataset)
+                         .where(Trace.name == "f.root", Trace.event_type == "download").order_by(Trace.id)).all()
+    assert [tuple(t) for t in seen] == [("download", "SITE-B-DISK", "DONE", "dsx"),
+                                        ("download", "SITE-A-DISK", "CORRUPTED", "dsx"),
+                                        ("download", "SITE-B-DISK", "DONE", "dsx")]
     # Again: the file is present with the right checksum, nothing is read.
     path_b.write_bytes(b"gone")
     again = download(cat, [{"scope": "belle", "name": "f.root"}], tmp_path / "dl")

@@ -173,7 +173,8 @@ def download(catalog: CatalogClient, dids: Sequence[Mapping[str, str]], dest_dir
         entry, parent = item
         did = f"{entry['scope']}:{entry['name']}"
         dest = local_destination(dest_dir, str(entry["scope"]), str(entry["name"]))
-        trace = {"localSite": client_site, "dataset": parent if parent != did else ""}
+        ds_scope, _, ds_name = parent.partition(":") if parent != did else ("", "", "")
+        trace = {"localSite": client_site, "datasetScope": ds_scope or None, "dataset": ds_name or None}
         progress = (lambda n: on_bytes(did, n)) if on_bytes else None
         r = fetch_file(entry, dest, clients, catalog=catalog, declare_bad=declare_bad, on_bytes=progress,
                        trace=trace)
