@@ -31,6 +31,9 @@ ROOT_PASSWORD = "bench-root-password"
 SCOPE = "bench"
 RSE = "BENCH-DISK"
 RUCIO_MAX_BATCH = 1000
+# Rucio on SQLite builds one OR term per DID: above ~300 DIDs a call SQLite refuses it
+# ("Expression tree is too large (maximum depth 1000)").
+RUCIO_SQLITE_MAX_BATCH = 300
 FILES_PER_RUN = 1000  # run_number = i // FILES_PER_RUN; the query selects 1 % of the runs
 
 
@@ -113,12 +116,28 @@ cfg = {workdir}/alembic.ini
 """
 
 
-def start_rucio(venv: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_rucio(venv: Path, workdir: Path, pg_url: str | None = None) -> tuple[subprocess.Popen[bytes], str, str | None]:
+    """Rucio's server from `venv` (gunicorn, one worker) on SQLite, or on a fresh database of
+    the PostgreSQL at `pg_url` (needs `psycopg[binary]` in the venv). Returns (process, URL,
+    PostgreSQL database name or None)."""
+    import sqlalchemy as sa
+
     python = venv / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import rucio, os; print(os.path.dirname(rucio.__file__))"],
                           check=True, capture_output=True, text=True).stdout.strip()
-    db = workdir / "rucio.db"
-    (workdir / "rucio.cfg").write_text(RUCIO_CFG.format(db=db, workdir=workdir))
+    dbname = None
+    if pg_url:
+        dbname = f"rucio_catbench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{dbname}"')
+        admin.dispose()
+        db_url = str(sa.engine.make_url(pg_url).set(database=dbname, drivername="postgresql+psycopg")
+                     .render_as_string(hide_password=False))
+    else:
+        db_url = f"sqlite:///{workdir / 'rucio.db'}"
+    cfg = RUCIO_CFG.replace("default = sqlite:///{db}", "default = " + db_url.replace("%", "%%"))
+    (workdir / "rucio.cfg").write_text(cfg.format(workdir=workdir))
     template = (venv / "rucio" / "etc" / "alembic.ini.template").read_text().splitlines()
     ini = []
     for line in template:
@@ -126,15 +145,16 @@ def start_rucio(venv: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str
             continue
         ini.append(line)
         if line.strip() == "[alembic]":
-            ini += [f"sqlalchemy.url = sqlite:///{db}", f"script_location = {site}/db/sqla/migrate_repo"]
+            ini += [f"sqlalchemy.url = {db_url}", f"script_location = {site}/db/sqla/migrate_repo"]
     (workdir / "alembic.ini").write_text("\n".join(ini) + "\n")
     env = {**os.environ, "RUCIO_CONFIG": str(workdir / "rucio.cfg")}
     subprocess.run([str(python), "-c", "from rucio.db.sqla.util import build_database, create_root_account\n"
                     "build_database()\ncreate_root_account()"], env=env, check=True, capture_output=True)
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:  # the default VO, which Rucio's own bootstrap tool adds
-        conn.execute("INSERT INTO vos VALUES ('def', 'default', 'bench@example.org', '2026-01-01', '2026-01-01')")
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:  # the default VO, which Rucio's own bootstrap tool adds
+        conn.exec_driver_sql("INSERT INTO vos VALUES ('def', 'default', 'bench@example.org', "
+                             "'2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+    engine.dispose()
     port = free_port()
     log = open(workdir / "rucio-server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([str(venv / "bin" / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "7200",
@@ -145,7 +165,7 @@ def start_rucio(venv: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str
     while True:
         try:
             if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
-                return proc, url
+                return proc, url, dbname
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
@@ -251,24 +271,26 @@ def onegrid_client_listing(url: str, token: str, dataset_files: int) -> dict[str
 def worker(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"catbench-{args.target}-"))
     proc = None
-    dbname = None
+    dbname = rucio_pg = None
     try:
-        if args.target == "rucio":
+        if args.target in ("rucio", "rucio-postgres"):
             url, password, username = args.rucio_url, args.rucio_password, args.rucio_username
             if not url:
-                proc, url = start_rucio(Path(args.rucio_venv), workdir)
+                on_pg = args.target == "rucio-postgres"
+                proc, url, rucio_pg = start_rucio(Path(args.rucio_venv), workdir, args.postgres_url if on_pg else None)
                 password, username = "secret", "ddmlab"
         else:
             proc, url, dbname = start_onegrid(args.target, workdir, args.postgres_url)
             password, username = ROOT_PASSWORD, "root"
         client = rucio_client(url, password, workdir, username=username)
-        if args.target == "rucio":
+        if args.target.startswith("rucio"):
             # Rucio's server validates bulk calls against a schema that allows at most
             # 1,000 DIDs per call (`maxItems`); larger batches are refused as InvalidObject.
-            args.batch = min(args.batch, RUCIO_MAX_BATCH)
-        result = {"target": f"onegrid-{args.target}" if args.target != "rucio" else "rucio-server",
-                  **workload(client, args.files, args.dataset_files, args.batch, set_meta=True)}
-        if args.target != "rucio":
+            args.batch = min(args.batch, RUCIO_MAX_BATCH if args.target == "rucio-postgres" else RUCIO_SQLITE_MAX_BATCH)
+        target = {"rucio": "rucio-server-sqlite", "rucio-postgres": "rucio-server-postgres"}.get(
+            args.target, f"onegrid-{args.target}")
+        result = {"target": target, **workload(client, args.files, args.dataset_files, args.batch, set_meta=True)}
+        if not args.target.startswith("rucio"):
             result["list_dataset_replicas_onegrid_client"] = onegrid_client_listing(
                 url, client.auth_token, args.dataset_files)
         return result
@@ -276,8 +298,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-        if dbname:
-            drop_pg(args.postgres_url, dbname)
+        for name in (dbname, rucio_pg):
+            if name:
+                drop_pg(args.postgres_url, name)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -287,7 +310,8 @@ def main() -> None:
     p.add_argument("--files", type=int, default=1_000_000)
     p.add_argument("--dataset-files", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=10_000)
-    p.add_argument("--targets", default=None, help="comma list of sqlite, postgres, rucio")
+    p.add_argument("--targets", default=None, help="comma list of sqlite, postgres, rucio (on SQLite), "
+                   "rucio-postgres (Rucio's server on the same PostgreSQL)")
     p.add_argument("--postgres-url", default=os.environ.get("ONEGRID_TEST_POSTGRES_URL"))
     p.add_argument("--rucio-url", default=os.environ.get("RUCIO_BENCH_URL"),
                    help="a running Rucio server (see bench/README.md)")
@@ -306,10 +330,11 @@ def main() -> None:
         return
     targets = args.targets.split(",") if args.targets else (
         ["sqlite"] + (["postgres"] if args.postgres_url else [])
-        + (["rucio"] if args.rucio_url or args.rucio_venv else []))
+        + ([("rucio-postgres" if args.postgres_url and args.rucio_venv else "rucio")]
+           if args.rucio_url or args.rucio_venv else []))
     results = []
     for target in targets:
-        files = args.rucio_files if target == "rucio" and args.rucio_files else args.files
+        files = args.rucio_files if target.startswith("rucio") and args.rucio_files else args.files
         cmd = [sys.executable, __file__, "--target", target, "--files", str(files),
                "--dataset-files", str(min(files, args.dataset_files)), "--batch", str(args.batch)]
         for flag in ("postgres_url", "rucio_url", "rucio_venv", "rucio_username", "rucio_password"):
