@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.catalog import dids as did_ops
 from onegrid.catalog.rse_expression import validate as validate_expression
-from onegrid.catalog.rules import evaluation
+from onegrid.catalog.rules import evaluation, locking
 from onegrid.catalog.rules.errors import DuplicateRule, RuleLocked, RuleNotFound
 from onegrid.catalog.rules.tables import (
     ChangedDID,
@@ -333,7 +333,7 @@ def delete_rule(session: Session, clock: Clock, rule_id: str, *, purge_replicas:
                                                      .where(Lock.rule_id == rule_id))]
     # Transfers another rule still needs stay (requests are shared by file and
     # destination); release_locks cancels only those to replicas nobody holds.
-    released = evaluation.release_locks(session, clock, rule, keys, purge=purge_replicas)
+    released = locking.release_locks(session, clock, rule, keys, purge=purge_replicas)
     session.delete(rule)
     session.flush()
     return released

@@ -11,7 +11,7 @@ from rules_helpers import add, replica_rows, requests
 from onegrid.catalog import accounting, dids, rses
 from onegrid.catalog.rules import service
 from onegrid.catalog.rules.errors import DuplicateRule, InsufficientTargetRSEs, NoWritableRSE, RuleLocked
-from onegrid.catalog.rules.evaluation import OBSOLETE
+from onegrid.catalog.rules.locking import OBSOLETE
 from onegrid.catalog.rules.tables import Lock, LockState, RuleState
 from onegrid.catalog.tables import AccountUsage, Replica, ReplicaState
 from onegrid.errors import QuotaExceeded
