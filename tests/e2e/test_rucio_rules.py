@@ -35,6 +35,7 @@ def rucio(live_server, tmp_path: Path) -> Callable[..., str]:  # type: ignore[no
         return proc.stdout + proc.stderr
 
     run.env = env  # type: ignore[attr-defined]
+    run.live_server = live_server  # type: ignore[attr-defined]
     return run
 
 
@@ -43,6 +44,20 @@ def _api(env: dict[str, str], code: str) -> object:
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def _fail_transfers(live_server, error: str) -> None:  # type: ignore[no-untyped-def]
+    """What the conveyor leaves after a terminal failure; then one judge cycle."""
+    import sqlalchemy as sa
+
+    from onegrid.catalog.rules.agents import Judge
+    from onegrid.transfers.tables import TransferRequest
+
+    rt = live_server.runtime
+    with rt.transaction() as s:
+        s.execute(sa.update(TransferRequest).values(state="FAILED", last_error=error, attempts=3,
+                                                     finished_at=rt.clock.now()))
+    Judge(rt, "judge-e2e").run_once()
 
 
 def _setup(rucio: Callable[..., str]) -> None:
@@ -75,6 +90,12 @@ def test_stock_rucio_client_adds_shows_updates_and_removes_rules(rucio) -> None:
         or "matches no RSE" in rucio("rule", "add", "belle:ds1", "--copies", "1", "--rses", "nosuch=1", ok=False)
     too_many = rucio("rule", "add", "belle:ds1", "--copies", "4", "--rses", "KEK-DISK|BNL-TAPE", ok=False)
     assert "4 copies need 4 RSEs" in too_many
+    # a failed transfer: the judge makes the rule STUCK, and `rucio rule show` says why
+    _fail_transfers(rucio.live_server, "destination refused the write: 507 Insufficient Storage")  # type: ignore[attr-defined]
+    shown = rucio("rule", "show", rule_id)
+    assert "STUCK" in shown and "507 Insufficient Storage" in shown
+    examined = rucio("rule", "show", rule_id, "--examine")
+    assert "STUCK" in examined and "Last error" in examined and "507 Insufficient Storage" in examined
     # update: lifetime, comment, suspend; analysis
     rucio("rule", "update", rule_id, "--lifetime", "3600", "--comment", "later", "--suspend")
     rule = _api(rucio.env, f"print(json.dumps(c.get_replication_rule('{rule_id}')))")  # type: ignore[attr-defined]
