@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.catalog import accounting, bulk, rses
 from onegrid.catalog import dids as did_ops
+from onegrid.catalog.errors import RSEExpressionMatchesNothing
 from onegrid.catalog.rules.errors import NoWritableRSE
 from onegrid.catalog.rules.locking import bump_replicas, release_locks
 from onegrid.catalog.rules.placement import Candidate, plan_group, weight_of
@@ -65,7 +66,10 @@ def files_by_dataset(session: Session, rule: Rule) -> dict[tuple[str, str] | Non
 
 def candidates(session: Session, rule: Rule) -> list[Candidate]:
     """The RSEs the rule's expression selects that can take data, with their weights."""
-    names = rses.resolve_expression(session, rule.rse_expression)
+    try:
+        names = rses.resolve_expression(session, rule.rse_expression)
+    except RSEExpressionMatchesNothing:
+        raise NoWritableRSE(f"rule refused: expression {rule.rse_expression!r} matches no RSE") from None
     query = sa.select(RSE.id, RSE.name, RSE.availability_write).where(RSE.name.in_(names), RSE.deleted_at.is_(None))
     rows = [(i, n) for i, n, writable in session.execute(query) if writable or rule.ignore_availability]
     if not rows:

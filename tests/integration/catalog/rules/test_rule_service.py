@@ -57,6 +57,8 @@ def test_impossible_rules_are_refused_with_the_reason(grid, make_dataset) -> Non
         rses.update_rse(s, grid.clock, "DESY-DISK", {"availability_write": False})
     with pytest.raises(NoWritableRSE, match="matches no writable RSE"):
         add(grid, "DESY-DISK")
+    with pytest.raises(NoWritableRSE, match="expression 'country=XX' matches no RSE"):
+        add(grid, "country=XX")
     with pytest.raises(InsufficientTargetRSEs, match="3 copies need 3 RSEs, the expression gives 2"):
         add(grid, "KEK-DISK|BNL-TAPE", copies=3)
     with grid.transaction() as s:
