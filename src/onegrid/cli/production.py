@@ -37,6 +37,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{st['name']} ({st['status']}): events {st['events_done']}/{st['events_total']}, "
                    f"output {st['output_path']}")
         output([{"status": k, "jobs": v} for k, v in sorted(st["jobs"].items())], ("status", "jobs"), as_json=False)
+        registered = sum(1 for o in st.get("outputs", []) if o.get("registered"))
+        for ds in st.get("output_datasets", []):
+            typer.echo(f"dataset {ds}")
+        typer.echo(f"{len(st.get('outputs', []))} output files, {registered} registered in the catalogue")
 
     @prod_app.command("list")
     def list_(ctx: typer.Context, server: str = ServerOpt, token: str = TokenOpt, as_json: bool = JsonOpt) -> None:
