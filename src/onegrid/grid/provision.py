@@ -83,6 +83,7 @@ def provision_catalog(client: OneGridClient, sites: SitesFile, layout: GridLayou
                              domains={"wan": {"read": 1, "write": 1, "delete": 1, "third_party_copy_read": 1,
                                               "third_party_copy_write": 1}})
             cat.set_rse_limit(se.name, "MinFreeSpace", int(se.size_bytes * MIN_FREE_FRACTION))
+            cat.set_rse_limit(se.name, "TotalSpace", se.size_bytes)
     if len(existing & {se.name for _, se in sites.storage_elements}) < len(sites.storage_elements):
         for d in distances(sites):
             cat.set_distance(d.src, d.dest, d.distance)
