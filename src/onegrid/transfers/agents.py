@@ -19,6 +19,7 @@ picked up again when its leases expire; the copy is redone with overwrite.
 from __future__ import annotations
 
 import atexit
+import logging
 import ssl
 import threading
 from collections import Counter
@@ -41,6 +42,7 @@ from onegrid.transfers.planning import CopyTask, Plan, plan_batch
 from onegrid.transfers.tables import RequestState, TransferRequest
 
 T = TransferRequest
+log = logging.getLogger("onegrid.transfers.conveyor")
 
 
 @dataclass
@@ -154,6 +156,13 @@ class Conveyor:
                 self._progress.pop(rid, None)
         self._release_staged(plan, results)
         return counts
+
+    def finish_quietly(self) -> None:
+        """`finish` at interpreter exit: what cannot be recorded is redone after its lease."""
+        try:
+            self.finish()
+        except Exception:  # the database may be gone already; the leases cover it
+            log.warning("conveyor %s: copies in flight not recorded at exit", self.worker_id, exc_info=True)
 
     def finish(self) -> dict[str, int]:
         """Wait for the copies in flight and record them (a graceful stop)."""
@@ -270,6 +279,6 @@ def conveyor(runtime: Runtime, worker_id: str) -> Conveyor:
     agent = Conveyor(runtime=runtime, worker_id=worker_id)
     # After SIGTERM the daemon loop ends between cycles: the copies still running finish
     # (the pool's threads are joined at exit) and are recorded here, not left to a lease.
-    atexit.register(agent.finish)
+    atexit.register(agent.finish_quietly)
     return agent
 
