@@ -123,6 +123,8 @@ def _catalog_task(req: TransferRequest, topo: topology.Topology, reps: list[topo
         cands = [sources.SourceReplica(topo.places[r.rse_id], r.state) for r in reps
                  if r.rse_id in topo.places and r.rse_id in topo.endpoints]
         ranked = sources.choose_sources(cands, dest, topo.distances, excluded=excluded, allowed=allowed)
+        if req.attempts and req.last_error:
+            ranked = sources.after_failure(ranked, req.source_rse_id)
     if not ranked:
         waiting = any(r.state == "AVAILABLE" and r.rse_id not in excluded and r.rse_id in topo.places
                       and (not topo.places[r.rse_id].readable or topo.places[r.rse_id].draining) for r in reps)

@@ -74,3 +74,12 @@ def choose_sources(replicas: Collection[SourceReplica], dest: Place, distances: 
                           needs_staging=r.place.is_tape))
     out.sort(key=lambda s: (s.needs_staging, s.distance, s.name))
     return out
+
+
+def after_failure(ranked: list[Source], failed: int | None) -> list[Source]:
+    """The ranking for a retry: the source of the failed attempt goes last, so a source
+    that is down (connection refused, timeouts) is not asked again while others exist;
+    with no other source it is retried (the failure may have been passing)."""
+    if failed is None or len(ranked) < 2:
+        return ranked
+    return [s for s in ranked if s.rse_id != failed] + [s for s in ranked if s.rse_id == failed]

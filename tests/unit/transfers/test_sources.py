@@ -54,3 +54,13 @@ def test_every_chosen_source_is_usable_and_sorted(reps, excluded) -> None:  # ty
     keys = [(s.needs_staging, s.distance, s.name) for s in got]
     assert keys == sorted(keys)
     assert by_id is not None
+
+
+def test_the_source_of_a_failed_attempt_goes_last_unless_it_is_the_only_one() -> None:
+    from onegrid.transfers.sources import Source, after_failure
+
+    a, b, c = Source(1, "A", 1, False), Source(2, "B", 2, False), Source(3, "C", 3, True)
+    assert after_failure([a, b, c], 1) == [b, c, a]
+    assert after_failure([a, b, c], 2) == [a, c, b]
+    assert after_failure([a, b, c], None) == [a, b, c]
+    assert after_failure([a], 1) == [a]
