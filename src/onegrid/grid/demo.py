@@ -179,7 +179,7 @@ def act_raw(demo: Demo) -> None:
             raise Unavailable(f"rule {stuck[0]['id']} is stuck: {stuck[0].get('error')}")
         return sum(int(r.get("locks_ok_cnt", 0)) for r in found)
 
-    demo.wait("tape copies by the RAW subscription (judge → conveyor → HTTP-TPC)", 2 * total, locks_ok,
+    demo.wait("tape copies (judge → conveyor → HTTP-TPC)", 2 * total, locks_ok,
               timeout=240)
     placed: dict[str, int] = {}
     for entry in demo.root.catalog.list_replicas([{"scope": "raw", "name": raw_dataset(run)} for run in RAW_RUNS]):
