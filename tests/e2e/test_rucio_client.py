@@ -108,6 +108,11 @@ def test_stock_rucio_cli_and_client_work_against_onegrid(rucio) -> None:  # type
     assert list(listed[0]["rses"]) == ["BNL-TAPE", "KEK-DISK"]  # type: ignore[index]
     files_api = _api(env, "print(json.dumps(list(c.list_files('belle', 'cont1'))))")
     assert sorted(f["name"] for f in files_api) == ["f0.root", "f1.root", "f2.root", "f3.root"]  # type: ignore[union-attr]
+    # a bad replica declared by its PFN (as the download clients do)
+    bad_pfn = next(p for p in pfns if p.endswith("/f3.root"))
+    assert _api(env, f"print(json.dumps(c.declare_bad_file_replicas([{bad_pfn!r}], 'corrupt')))") == {}
+    assert _api(env, "print(json.dumps(list(c.list_replicas([{'scope': 'belle', 'name': 'f3.root'}]))[0]['rses']))"
+                ) == {}
     # quotas, detach
     rucio("account", "limit", "set", "root", "--rse", "KEK-DISK", "--bytes", "1000000")
     assert "KEK-DISK" in rucio("account", "limit", "list", "root")

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from onegrid.catalog import replicas, rses, traces
+from onegrid.catalog import pfns, replicas, rses, traces
 from onegrid.catalog.rest_common import (
     created,
     json_body,
@@ -86,13 +86,17 @@ def declare_bad(principal: CurrentPrincipal, runtime: RuntimeDep, session: Sessi
                 body: Any = Depends(json_body)) -> Response:
     reason = str(body.get("reason") or "")
     items = []
-    for r in require(body, "replicas", list):
-        if isinstance(r, str):
-            raise InvalidInput("declare bad replicas by {scope, name, rse}; PFNs are not resolved yet")
-        items.append({"scope": r["scope"], "name": r["name"], "rse": r.get("rse") or r.get("rse_id")})
+    given = require(body, "replicas", list)
+    for r in given:
+        if isinstance(r, dict):
+            items.append({"scope": r["scope"], "name": r["name"], "rse": r.get("rse") or r.get("rse_id")})
+        elif not isinstance(r, str):
+            raise InvalidInput("each bad replica is a PFN or {scope, name, rse}")
+    by_pfn, unresolved = pfns.resolve(session, [r for r in given if isinstance(r, str)])
+    items += by_pfn
     require_scope_writer(session, principal, (i["scope"] for i in items))
     unknown = replicas.declare_bad(session, runtime.clock, principal.account, items, reason)
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = {"unknown": [f"{p}: no replica at this PFN" for p in unresolved]} if unresolved else {}
     for text in unknown:
         out.setdefault(text.rsplit(" on ", 1)[-1], []).append(f"{text}: unknown replica")
     return json_response(out, status=201)

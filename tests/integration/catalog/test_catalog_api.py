@@ -110,3 +110,29 @@ def test_rse_expressions_filters_metadata_and_contents(grid) -> None:  # type: i
         cat.attach("belle", "raw-even", [{"scope": "belle", "name": "/belle/raw/r001.root"}])
     cat.detach("belle", "cont", [{"scope": "belle", "name": "raw-even"}])
     assert cat.get_did("belle", "cont")["length"] == 0
+
+
+def test_bad_replicas_are_declared_by_pfn_on_hash_identity_and_non_deterministic_rses(grid) -> None:  # type: ignore[no-untyped-def]
+    server, root = grid
+    cat = root.catalog
+    cat.add_rse("TMP-SCRATCH", deterministic=False)
+    cat.add_protocol("TMP-SCRATCH", "davs", "scratch.example", 443, "/data")
+    files = [{"scope": "belle", "name": n, "bytes": 5, "adler32": "0a0b0c0d"}
+             for n in ("/belle/raw/e1/r2/f.root", "plain.root")]
+    cat.add_replicas("KEK-DISK", files)   # hash paths
+    cat.add_replicas("DESY-DISK", files)  # identity paths
+    cat.add_replicas("TMP-SCRATCH", [{**files[1], "pfn": "/tmp/x/plain.root"}])
+    kek, desy = cat.get_rse("KEK-DISK"), cat.get_rse("DESY-DISK")
+    wanted = [pfn_for(kek, "belle", files[0]["name"]), pfn_for(desy, "belle", files[0]["name"]),
+              pfn_for(desy, "belle", "plain.root"), "davs://scratch.example/data/tmp/x/plain.root",
+              "https://kek.example:8443/grid/belle/00/00/nothing.root"]
+    assert wanted[1] == "https://desy.example:8443/grid/belle/raw/e1/r2/f.root"
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.token('root')}"}) as http:
+        r = http.post("/replicas/bad", json={"replicas": wanted, "reason": "checksum mismatch"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"unknown": [f"{wanted[4]}: no replica at this PFN"]}
+    bad = {(b["name"], b["rse"]) for b in cat.list_bad_replicas()}
+    assert bad == {(files[0]["name"], "KEK-DISK"), (files[0]["name"], "DESY-DISK"), ("plain.root", "DESY-DISK"),
+                   ("plain.root", "TMP-SCRATCH")}
+    [entry] = cat.list_replicas([{"scope": "belle", "name": "plain.root"}])
+    assert list(entry["rses"]) == ["KEK-DISK"]
