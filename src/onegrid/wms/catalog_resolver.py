@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.catalog.tables import RSE, Replica, ReplicaState, RSEAttribute, RSEType
 from onegrid.clock import Clock
-from onegrid.errors import AlreadyExists, InvalidInput, NotFound
+from onegrid.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from onegrid.runtime import Runtime
 from onegrid.wms.inputdata import Locations
 
@@ -75,7 +75,7 @@ class CatalogResolver:
                                         comment="WMS: input data of a job, recalled from tape")
                 except AlreadyExists:  # this owner already asked for it
                     pass
-                except (InvalidInput, NotFound) as exc:  # no disk RSE there: the next choice
+                except (InvalidInput, NotFound, Conflict) as exc:  # no disk RSE there: the next choice
                     errors.append(exc.message)
                     continue
                 asked += 1

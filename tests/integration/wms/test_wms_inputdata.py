@@ -39,6 +39,10 @@ def test_optimizer_sends_jobs_to_sites_holding_all_inputs_on_disk(runtime: Runti
     assert did == {"checked": 1, "failed": 1, "staging": 1, "tasks": 0, "new_files": 0}
     with runtime.reading() as s:
         assert [get_job(s, j).status for j in (both, tape, missing)] == ["Waiting", "Staging", "Failed"]
+        # BNL has no disk: the recall goes to any disk RSE.
+        from onegrid.catalog.rules import service as rules
+
+        assert [r["rse_expression"] for r in rules.rules_of_did(s, "belle", "/belle/t")] == ["istape=False"]
     for site, expect in (("DESY", None), ("KEK", both)):
         with runtime.transaction() as s:
             m = matching.match(s, clock, runtime.rng, Resource(site=site, queue="q"), settings=runtime.settings.wms)
