@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from onegrid.catalog import bulk, rses
@@ -48,6 +49,7 @@ from onegrid.transfers import service as transfers
 from onegrid.transfers.tables import RequestState
 
 log = logging.getLogger("onegrid.judge")
+_RETRIES = 3  # attempts of one rule's transaction after a concurrent-write conflict
 
 
 def backoff(settings: RuleSettings, attempts: int) -> timedelta:
@@ -68,20 +70,32 @@ def _each_rule(runtime: Runtime, worker: str, ids: list[str], work: Callable[[Se
     becomes STUCK with the reason instead of stopping the batch."""
     done = 0
     for rule_id in ids:
-        try:
-            with runtime.transaction() as s:
-                rule = s.get(Rule, rule_id)
-                if rule is None:
-                    continue
-                work(s, rule)
-                rule.lease_owner = rule.lease_expires = None
-            done += 1
-        except OneGridError as exc:
-            _mark_stuck(runtime, rule_id, exc.message)
+        for attempt in range(_RETRIES):
+            try:
+                with runtime.transaction() as s:
+                    rule = s.get(Rule, rule_id)
+                    if rule is None:
+                        break
+                    work(s, rule)
+                    if rule.lease_owner == worker:  # never free a rule another judge holds
+                        rule.lease_owner = rule.lease_expires = None
+                done += 1
+                break
+            except OneGridError as exc:
+                _mark_stuck(runtime, worker, rule_id, exc.message)
+                break
+            except (IntegrityError, OperationalError) as exc:
+                # Another judge made the same row at the same moment (the first usage
+                # counter of an RSE, a lock of a rule evaluated twice), or a deadlock:
+                # the transaction rolled back whole, so doing it again is safe.
+                log.info("rule %s: retrying after a concurrent write (%s)", rule_id, exc.orig)
+                if attempt == _RETRIES - 1:
+                    log.warning("rule %s left for a later cycle: %s", rule_id, exc.orig)
     return done
 
 
-def _mark_stuck(runtime: Runtime, rule_id: str, reason: str, settings: RuleSettings | None = None) -> None:
+def _mark_stuck(runtime: Runtime, worker: str, rule_id: str, reason: str,
+                settings: RuleSettings | None = None) -> None:
     settings = settings or RuleSettings()
     with runtime.transaction() as s:
         rule = s.get(Rule, rule_id)
@@ -92,7 +106,8 @@ def _mark_stuck(runtime: Runtime, rule_id: str, reason: str, settings: RuleSetti
             rule.stuck_at = now
         rule.state, rule.error = RuleState.STUCK, reason[:1024]
         rule.eval_after = now + backoff(settings, rule.eval_attempts)
-        rule.lease_owner = rule.lease_expires = None
+        if rule.lease_owner == worker:
+            rule.lease_owner = rule.lease_expires = None
         rule.updated_at = now
     log.warning("rule %s is stuck: %s", rule_id, reason)
 

@@ -173,3 +173,33 @@ def test_the_daemon_loads_the_rules_agents_and_a_claimed_rule_is_left_to_its_jud
     assert sorted(states.values()) == ["INJECT", "REPLICATING"]
     grid.clock.advance(RuleSettings().lease_seconds + 1)  # judge-a died: its lease runs out
     assert judge(grid).run_once()["injected"] == 1
+
+
+def test_two_judges_at_once_inject_every_rule_exactly_once(grid, make_dataset) -> None:
+    import threading
+
+    ids = []
+    for i in range(12):
+        make_dataset(f"d{i}", 5)
+        ids.append(add(grid, "BNL-TAPE", did=f"d{i}", asynchronous=True))
+    done: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(name: str) -> None:
+        j = Judge(grid, name, RuleSettings(rule_batch=3), rng=random.Random(name))
+        try:
+            while (n := j.run_once()["injected"]):
+                done.append(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"judge-{k}",)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and sum(done) == 12
+    with grid.reading() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Lock)) == 60
+    assert all(rule_of(grid, i)["locks_replicating_cnt"] == 5 for i in ids)
+    assert len(requests(grid)) == 60
