@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onegrid.catalog import bulk
+from onegrid.catalog import scopes as scopes_mod
 from onegrid.catalog.errors import (
     DIDAlreadyExists,
     DIDNotFound,
@@ -83,9 +84,14 @@ def split_meta(meta: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, A
     return typed, free
 
 
-def _check_scopes(session: Session, scopes: Iterable[str]) -> None:
+def _check_scopes(session: Session, scopes: Iterable[str], clock: Clock) -> None:
     wanted = set(scopes)
     found = set(session.scalars(sa.select(Scope.scope).where(Scope.scope.in_(wanted))))
+    for scope in sorted(wanted - found):
+        # `user.<account>` is made on first use for any account (a job's outputs, an upload).
+        if scope.startswith("user.") and scopes_mod.account_exists(session, scope[5:]):
+            scopes_mod.ensure_user_scope(session, clock, scope[5:])
+            found.add(scope)
     if wanted - found:
         raise ScopeNotFound(f"scope {sorted(wanted - found)[0]} does not exist")
 
@@ -100,7 +106,7 @@ def get_did(session: Session, scope: str, name: str) -> DID:
 def add_dids(session: Session, clock: Clock, account: str, specs: Sequence[dict[str, Any]]) -> None:
     """Add collections (and bare files) in bulk: `{scope, name, type, meta?, lifetime?, open?}`."""
     now = clock.now()
-    _check_scopes(session, {s["scope"] for s in specs})
+    _check_scopes(session, {s["scope"] for s in specs}, clock)
     rows = []
     for s in specs:
         scope, name = s["scope"], s["name"]
@@ -147,7 +153,7 @@ def ensure_files(session: Session, clock: Clock, account: str, files: Sequence[d
     for f in files:
         check_name(f["scope"], f["name"])
         by_scope.setdefault(f["scope"], {})[f["name"]] = f
-    _check_scopes(session, by_scope)
+    _check_scopes(session, by_scope, clock)
     now = clock.now()
     new_rows = []
     for scope, named in by_scope.items():

@@ -108,3 +108,6 @@ def require_scope_writer(session: Session, principal: Principal, scopes: Iterabl
         row = session.get(Scope, scope)
         if row is not None and row.account != principal.account:
             raise Forbidden(f"account {principal.account} may not write in scope {scope} (owned by {row.account})")
+        if row is None and scope.startswith("user.") and scope != f"user.{principal.account}":
+            # made on first use, but only by its user (or a service writing on the user's behalf)
+            raise Forbidden(f"account {principal.account} may not write in scope {scope}")

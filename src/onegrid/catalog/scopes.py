@@ -29,6 +29,12 @@ def add_scope(session: Session, clock: Clock, scope: str, account: str) -> Scope
     return row
 
 
+def account_exists(session: Session, account: str) -> bool:
+    from onegrid.iam.tables import Account
+
+    return session.get(Account, account) is not None
+
+
 def ensure_user_scope(session: Session, clock: Clock, account: str) -> None:
     """`user.<account>` for each user, made on first use."""
     if session.get(Scope, f"user.{account}") is None:

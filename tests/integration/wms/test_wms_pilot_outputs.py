@@ -11,6 +11,7 @@ import pytest
 
 from gridtest import LiveServer
 from onegrid.client import OneGridClient
+from onegrid.errors import Forbidden
 from onegrid.iam.tables import AccountType
 from onegrid.wms.pilot.catalog_output import CatalogOutputData, output_did, parse_dataset, pick_rse
 
@@ -114,3 +115,21 @@ def test_output_names_rse_choice_and_dataset_parsing() -> None:
     assert pick_rse(rses, set()) == "C-DISK"
     assert pick_rse(rses[:1], set()) == "B-TAPE"
     assert pick_rse(rses[2:3], set()) is None
+
+
+def test_a_users_outputs_go_to_the_users_scope_made_on_first_use(
+        catalog_grid: tuple[LiveServer, str, Path], root_token: str, tmp_path: Path) -> None:
+    live, token, _ = catalog_grid
+    live.add_account("carol")
+    path = tmp_path / "out.dat"
+    path.write_bytes(b"carol's result\n")
+    with OneGridClient(live.url, token) as c:
+        [rec] = CatalogOutputData(c, site="KEK").store([(path, "/belle/user/carol/jobs/7/out.dat")], None,
+                                                         owner="carol")
+    assert rec["registered"] and rec["scope"] == "user.carol"
+    with OneGridClient(live.url, root_token) as c:
+        assert {"scope": "user.carol", "account": "carol"} in c.catalog.scope_owners()
+    # Another user may not open someone's user scope.
+    live.add_account("mallory")
+    with OneGridClient(live.url, live.token("mallory")) as c, pytest.raises(Forbidden):
+        c.catalog.add_replicas("KEK-DISK", [{"scope": "user.dave", "name": "x", "bytes": 1}])
