@@ -125,8 +125,17 @@ def start_rucio_postgres(venv: Path, workdir: Path, pg_url: str) -> tuple[subpro
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{dbname}"')
     admin.dispose()
-    db_url = str(sa.engine.make_url(pg_url).set(database=dbname, drivername="postgresql+psycopg").render_as_string(
-        hide_password=False))
+    try:
+        return _start_rucio_on(venv, workdir, dbname, str(sa.engine.make_url(pg_url).set(
+            database=dbname, drivername="postgresql+psycopg").render_as_string(hide_password=False)))
+    except Exception:
+        catbench.drop_pg(pg_url, dbname)
+        raise
+
+
+def _start_rucio_on(venv: Path, workdir: Path, dbname: str, db_url: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    import sqlalchemy as sa
+
     cfg = catbench.RUCIO_CFG.replace("default = sqlite:///{db}", "default = " + db_url.replace("%", "%%"))
     python = venv / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import rucio, os; print(os.path.dirname(rucio.__file__))"],
