@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.catalog import rses
+from onegrid.catalog import bulk, rses
 from onegrid.catalog.rse_expression import validate
 from onegrid.catalog.tables import RSE, AccountGlobalLimit, AccountLimit, AccountUsage
 from onegrid.clock import Clock
@@ -63,14 +63,8 @@ def global_limits(session: Session, account: str) -> dict[str, int]:
 
 def add_account_usage(session: Session, clock: Clock, account: str, rse_id: int, files: int, nbytes: int) -> None:
     """Move an account's counters on one RSE (negative to release). Same transaction as the caller."""
-    now = clock.now()
-    updated = session.execute(sa.update(AccountUsage)
-                              .where(AccountUsage.account == account, AccountUsage.rse_id == rse_id)
-                              .values(files=AccountUsage.files + files, bytes=AccountUsage.bytes + nbytes,
-                                      updated_at=now)).rowcount
-    if not updated:
-        session.add(AccountUsage(account=account, rse_id=rse_id, files=files, bytes=nbytes, updated_at=now))
-        session.flush()
+    bulk.add_to_counters(session, AccountUsage.__table__, {"account": account, "rse_id": rse_id},
+                         {"files": files, "bytes": nbytes}, {"updated_at": clock.now()})
 
 
 def local_usage(session: Session, account: str, rse_name: str | None = None) -> list[dict[str, Any]]:

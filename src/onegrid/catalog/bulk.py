@@ -101,3 +101,19 @@ def existing(session: Session, table: sa.Table, fixed: dict[str, Any], column: s
                   f"WHERE EXISTS (SELECT 1 FROM {table.name} t WHERE {conds} AND t.{column} = u.v)")
     params = {"vals": list(values), **{f"f_{k}": v for k, v in fixed.items()}}
     return set(session.scalars(sql, params))
+
+
+def add_to_counters(session: Session, table: sa.Table, key: dict[str, Any], deltas: dict[str, int],
+                    also: dict[str, Any]) -> None:
+    """`table[key] += deltas` (and `= also`), the row made if missing, in one statement:
+    two transactions that create the same counter row at once both succeed (an UPDATE
+    followed by an INSERT would fail one of them on the primary key)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**key, **deltas, **also)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={**{c: table.c[c] + stmt.excluded[c] for c in deltas}, **{c: stmt.excluded[c] for c in also}})
+    session.execute(stmt)

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.catalog import paths
+from onegrid.catalog import bulk, paths
 from onegrid.catalog.errors import RSENotFound, RSEProtocolNotFound
 from onegrid.catalog.rse_expression import RSEView, evaluate
 from onegrid.catalog.tables import RSE, RSEAttribute, RSEDistance, RSELimit, RSEProtocol, RSEType, RSEUsage
@@ -303,15 +303,8 @@ def limits(session: Session, rse_name: str) -> dict[str, int]:
 
 def add_catalog_usage(session: Session, clock: Clock, rse_id: int, files: int, bytes_: int) -> None:
     """Move the catalogue's own count for an RSE (same transaction as the replicas)."""
-    now = clock.now()
-    updated = session.execute(
-        sa.update(RSEUsage)
-        .where(RSEUsage.rse_id == rse_id, RSEUsage.source == CATALOG_USAGE_SOURCE)
-        .values(files=RSEUsage.files + files, used=RSEUsage.used + bytes_, updated_at=now)
-    ).rowcount
-    if not updated:
-        session.add(RSEUsage(rse_id=rse_id, source=CATALOG_USAGE_SOURCE, files=files, used=bytes_, updated_at=now))
-        session.flush()
+    bulk.add_to_counters(session, RSEUsage.__table__, {"rse_id": rse_id, "source": CATALOG_USAGE_SOURCE},
+                         {"files": files, "used": bytes_}, {"updated_at": clock.now()})
 
 
 def set_usage(session: Session, clock: Clock, rse_name: str, source: str, used: int, free: int | None = None,
