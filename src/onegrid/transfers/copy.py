@@ -193,15 +193,19 @@ class FileCopy:
                 # copy (nginx copies Destination within itself): nothing arrived here.
                 self.refusals.append(f"{mode}: answered {r.message} but nothing arrived")
                 continue
-            return r.bytes_transferred
+            return r.bytes_transferred or s.bytes or 0
         self.mode = "streamed"
         return self._streamed()
 
     def _copy(self, mode: str, token: str) -> TransferResult:
         s = self.spec
+        # The destination is checked afterwards (`_verify_destination`) whenever the catalogue
+        # knows a checksum or a size: then the client need not ask for the size as well.
+        verified_later = s.verify_checksum and (bool(_expected(s)) or s.bytes is not None)
         return self.client_for(token).third_party_copy(
             s.source_url, s.dest_url, mode=mode, source_token=self.src_token,  # type: ignore[arg-type]
-            dest_token=self.dst_token, on_marker=self._marker, overwrite=s.overwrite, timeout=s.timeout)
+            dest_token=self.dst_token, on_marker=self._marker, overwrite=s.overwrite, timeout=s.timeout,
+            measure=not verified_later)
 
     def _make_parent(self) -> bool:
         self._made_parent = True

@@ -59,7 +59,8 @@ def for_url(url: str, token: str | None = None, *, timeout: float = 300,
 
 def third_party_copy(source_url: str, dest_url: str, *, mode: TpcMode = "pull", source_token: str | None = None,
                      dest_token: str | None = None, on_marker: Callable[[PerfMarker], None] | None = None,
-                     overwrite: bool = True, timeout: float | None = None) -> TransferResult:
+                     overwrite: bool = True, timeout: float | None = None,
+                         measure: bool = True) -> TransferResult:
     """HTTP-TPC between two storages (see `StorageClient.third_party_copy`): the client
     is chosen by the URL that receives the `COPY` (the destination for pull, the source
     for push); local-to-local copies are done directly."""
@@ -68,6 +69,6 @@ def third_party_copy(source_url: str, dest_url: str, *, mode: TpcMode = "pull", 
     try:
         return client.third_party_copy(source_url, dest_url, mode=mode, source_token=source_token,
                                        dest_token=dest_token, on_marker=on_marker, overwrite=overwrite,
-                                       timeout=timeout)
+                                       timeout=timeout, measure=measure)
     finally:
         client.close()

@@ -198,11 +198,14 @@ class StorageClient(Protocol):
     def third_party_copy(self, source_url: str, dest_url: str, *, mode: TpcMode = "pull",
                          source_token: str | None = None, dest_token: str | None = None,
                          on_marker: Callable[[PerfMarker], None] | None = None,
-                         overwrite: bool = True, timeout: float | None = None) -> TransferResult:
+                         overwrite: bool = True, timeout: float | None = None,
+                         measure: bool = True) -> TransferResult:
         """Copy between two storages without the bytes passing here (HTTP-TPC `COPY`):
         `pull` asks the destination to GET from the source, `push` asks the source to PUT
         to the destination. Markers go to `on_marker` as they arrive. Raises
-        `TransferFailed` (with `.recoverable`) or a mapped error for a refused request."""
+        `TransferFailed` (with `.recoverable`) or a mapped error for a refused request.
+        `measure=False`: the byte count is the markers' only (no request to the destination
+        afterwards), for a caller that checks the destination itself."""
         ...
 
     # -- Tape REST API v1 (SPECS §2) ------------------------------------------------------

@@ -285,10 +285,11 @@ class HttpStorage:
     def third_party_copy(self, source_url: str, dest_url: str, *, mode: TpcMode = "pull",
                          source_token: str | None = None, dest_token: str | None = None,
                          on_marker: Callable[[PerfMarker], None] | None = None,
-                         overwrite: bool = True, timeout: float | None = None) -> TransferResult:
+                         overwrite: bool = True, timeout: float | None = None,
+                         measure: bool = True) -> TransferResult:
         return tpc.copy(self.http, source_url, dest_url, mode=mode, source_token=source_token or self.token,
                         dest_token=dest_token or self.token, on_marker=on_marker, overwrite=overwrite,
-                        timeout=timeout)
+                        timeout=timeout, measure=measure)
 
     # -- Tape REST API --------------------------------------------------------------------
 

@@ -122,7 +122,8 @@ class LocalStorage:
     def third_party_copy(self, source_url: str, dest_url: str, *, mode: TpcMode = "pull",
                          source_token: str | None = None, dest_token: str | None = None,
                          on_marker: Callable[[PerfMarker], None] | None = None,
-                         overwrite: bool = True, timeout: float | None = None) -> TransferResult:
+                         overwrite: bool = True, timeout: float | None = None,
+                         measure: bool = True) -> TransferResult:
         dest = local_path(dest_url)
         if dest.exists() and not overwrite:
             raise AlreadyExists(f"{dest_url}: destination exists and overwrite was not asked")

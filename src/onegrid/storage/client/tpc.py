@@ -65,9 +65,11 @@ def copy_headers(source_url: str, dest_url: str, mode: TpcMode, source_token: st
 def copy(http: httpx.Client, source_url: str, dest_url: str, *, mode: TpcMode = "pull",
          source_token: str | None = None, dest_token: str | None = None,
          on_marker: Callable[[PerfMarker], None] | None = None, overwrite: bool = True,
-         timeout: float | None = None) -> TransferResult:
+         timeout: float | None = None, measure: bool = True) -> TransferResult:
     """One HTTP-TPC copy; see `StorageClient.third_party_copy`. `timeout`: seconds of
-    silence (no marker) after which the copy is abandoned as failed (recoverable)."""
+    silence (no marker) after which the copy is abandoned as failed (recoverable).
+    `measure=False` skips asking the destination for its size afterwards (a caller that
+    checks the destination itself saves a request)."""
     target, headers = copy_headers(source_url, dest_url, mode, source_token, dest_token, overwrite)
     read_timeout = httpx.Timeout(timeout or DEFAULT_MARKER_TIMEOUT, connect=30)
     for _ in range(MAX_REDIRECTS):
@@ -82,12 +84,13 @@ def copy(http: httpx.Client, source_url: str, dest_url: str, *, mode: TpcMode = 
                 if r.status_code != 202:
                     # Some servers copy synchronously and answer 201/204 with no markers.
                     r.read()
-                    return _finish(http, dest_url, dest_token, TransferResult(0, 0, f"success: {r.status_code}"))
+                    done = TransferResult(0, 0, f"success: {r.status_code}")
+                    return _finish(http, dest_url, dest_token, done) if measure else done
                 result = read_markers(r.iter_lines(), on_marker)
         except httpx.HTTPError as exc:
             err = network_error(exc, f"COPY {target}")
             raise TransferFailed(err.message, recoverable=True) from exc
-        return _finish(http, dest_url, dest_token, result)
+        return _finish(http, dest_url, dest_token, result) if measure else result
     raise TransferFailed(f"COPY {target}: too many redirects", recoverable=False)
 
 
