@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
@@ -290,16 +291,21 @@ def datasets_below(session: Session, dids: Sequence[tuple[str, str]]) -> tuple[l
     """Resolve DIDs to (files, datasets): containers are walked down to their datasets."""
     files: list[tuple[str, str]] = []
     datasets: list[tuple[str, str]] = []
-    types = {}
+    types: dict[tuple[str, str], DIDType] = {}
+    by_scope: dict[str, list[str]] = {}
     for s, n in dids:
-        t = session.scalar(sa.select(DID.did_type).where(DID.scope == s, DID.name == n))
-        if t is None:
-            raise DIDNotFound(f"data identifier {s}:{n} not found")
-        types[(s, n)] = t
+        by_scope.setdefault(s, []).append(n)
+    for scope, names in by_scope.items():  # the types of many DIDs in a few queries
+        for part in chunks(names):
+            query = sa.select(DID.name, DID.did_type).where(DID.scope == scope)
+            types.update(((scope, n), t) for n, t in session.execute(bulk.where_in(session, query, DID.name, part)))
+    missing = next((key for key in dids if key not in types), None)
+    if missing is not None:
+        raise DIDNotFound(f"data identifier {missing[0]}:{missing[1]} not found")
     seen: set[tuple[str, str]] = set()
-    frontier = list(dids)
+    frontier = collections.deque(dids)
     while frontier:
-        key = frontier.pop(0)
+        key = frontier.popleft()
         if key in seen:
             continue
         seen.add(key)
