@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.catalog import bulk, paths, rses
+from onegrid.catalog import bulk, did_tree, paths, rses
 from onegrid.catalog import dids as did_ops
 from onegrid.catalog.errors import ReplicaAlreadyExists, ReplicaNotFound, RSEUnavailable
 from onegrid.catalog.tables import (
@@ -229,7 +229,7 @@ def list_replicas(session: Session, dids: Sequence[tuple[str, str]], *, schemes:
                   all_states: bool = False) -> Iterator[dict[str, Any]]:
     """One entry per file below the DIDs, with its replicas' PFNs (client's site first).
     Datasets are listed in one join each; a generator, for streaming."""
-    files, datasets = did_ops.datasets_below(session, dids)
+    files, datasets = did_tree.datasets_below(session, dids)
     infos = _rse_infos(session, schemes, rse_names)
     ok_state = None if all_states else ReplicaState.AVAILABLE
 
@@ -318,7 +318,7 @@ def metalink(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 def dataset_replicas(session: Session, scope: str, name: str) -> list[dict[str, Any]]:
     """Per RSE, how much of a dataset (or of the datasets below a container) is there."""
-    _files, datasets = did_ops.datasets_below(session, [(scope, name)])
+    _files, datasets = did_tree.datasets_below(session, [(scope, name)])
     out = []
     for ds, dn in datasets:
         length, total = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Content.bytes), 0))

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from onegrid.catalog import did_query, dids, meta_filter, replicas
+from onegrid.catalog import did_query, did_tree, dids, meta_filter, replicas
 from onegrid.catalog.rest_common import (
     created,
     json_body,
@@ -104,13 +104,13 @@ def bulk_meta(principal: CurrentPrincipal, runtime: RuntimeDep, body: Any = Depe
 @router.post("/dids/bulkfiles")
 def bulk_files(principal: CurrentPrincipal, runtime: RuntimeDep, body: Any = Depends(json_body)) -> Response:
     wanted = require(body, "dids", list)
-    return stream(runtime, lambda s: (f for d in wanted for f in dids.list_files(s, d["scope"], d["name"])))
+    return stream(runtime, lambda s: (f for d in wanted for f in did_tree.list_files(s, d["scope"], d["name"])))
 
 
 @router.get("/dids/{scope_name:path}/dids")
 def list_content(scope_name: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
     scope, name = split_scope_name(scope_name)
-    return stream(runtime, lambda s: dids.list_content(s, scope, name))
+    return stream(runtime, lambda s: did_tree.list_content(s, scope, name))
 
 
 @router.post("/dids/{scope_name:path}/dids")
@@ -137,13 +137,13 @@ def detach(scope_name: str, principal: CurrentPrincipal, runtime: RuntimeDep, se
 @router.get("/dids/{scope_name:path}/files")
 def list_files(scope_name: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
     scope, name = split_scope_name(scope_name)
-    return stream(runtime, lambda s: dids.list_files(s, scope, name))
+    return stream(runtime, lambda s: did_tree.list_files(s, scope, name))
 
 
 @router.get("/dids/{scope_name:path}/parents")
 def list_parents(scope_name: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
     scope, name = split_scope_name(scope_name)
-    return stream(runtime, lambda s: dids.list_parents(s, scope, name))
+    return stream(runtime, lambda s: did_tree.list_parents(s, scope, name))
 
 
 @router.get("/dids/{scope_name:path}/rules")

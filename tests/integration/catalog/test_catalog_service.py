@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onegrid.catalog import accounting, did_query, dids, meta_filter, replicas, rses, scopes
+from onegrid.catalog import accounting, did_query, did_tree, dids, meta_filter, replicas, rses, scopes
 from onegrid.catalog.tables import ReplicaState
 from onegrid.errors import AlreadyExists, InvalidInput, NotFound
 from onegrid.iam import service as iam
@@ -91,9 +91,9 @@ def test_containers_resolve_to_files_and_refuse_cycles(cat: Runtime) -> None:
         dids.attach(s, c, "belle", "c1", [{"scope": "belle", "name": "ds1"}, {"scope": "belle", "name": "c2"}])
         dids.attach(s, c, "belle", "c2", [{"scope": "belle", "name": "ds2"}])
     with cat.reading() as s:
-        assert sorted(f["name"] for f in dids.list_files(s, "belle", "c1")) == ["f00000.root", "f00001.root", "f00002.root"]
-        assert dids.list_parents(s, "belle", "ds2") == [{"scope": "belle", "name": "c2", "type": "DATASET"}] or True
-        assert [p["name"] for p in dids.list_parents(s, "belle", "ds2")] == ["c2"]
+        assert sorted(f["name"] for f in did_tree.list_files(s, "belle", "c1")) == ["f00000.root", "f00001.root", "f00002.root"]
+        assert did_tree.list_parents(s, "belle", "ds2") == [{"scope": "belle", "name": "c2", "type": "DATASET"}] or True
+        assert [p["name"] for p in did_tree.list_parents(s, "belle", "ds2")] == ["c2"]
     with pytest.raises(dids.UnsupportedOperation), cat.transaction() as s:
         dids.attach(s, c, "belle", "c2", [{"scope": "belle", "name": "c1"}])
     with pytest.raises(dids.UnsupportedOperation), cat.transaction() as s:

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from onegrid.catalog import accounting, bulk, rses
+from onegrid.catalog import accounting, bulk, did_tree, rses
 from onegrid.catalog import dids as did_ops
 from onegrid.catalog.errors import RSEExpressionMatchesNothing
 from onegrid.catalog.rules.errors import NoWritableRSE
@@ -55,7 +55,7 @@ def files_by_dataset(session: Session, rule: Rule) -> dict[tuple[str, str] | Non
     if rule.did_type is DIDType.FILE:
         d = did_ops.get_did(session, rule.scope, rule.name)
         return {None: [(d.scope, d.name, int(d.bytes or 0), d.adler32, d.md5)]}
-    _files, datasets = did_ops.datasets_below(session, [(rule.scope, rule.name)])
+    _files, datasets = did_tree.datasets_below(session, [(rule.scope, rule.name)])
     out: dict[tuple[str, str] | None, list[FileRow]] = {}
     for ds in datasets:
         rows = session.execute(sa.select(Content.child_scope, Content.child_name, Content.bytes, Content.adler32,
