@@ -29,7 +29,6 @@ from onegrid.catalog.tables import RSE, Content, DIDType, Replica, ReplicaState,
 from onegrid.clock import Clock
 from onegrid.errors import QuotaExceeded
 from onegrid.transfers import service as transfers
-from onegrid.transfers.tables import RequestState, TransferRequest
 
 _LOCKABLE = {ReplicaState.AVAILABLE}
 _NEEDS_COPY = {ReplicaState.UNAVAILABLE, ReplicaState.BAD, ReplicaState.TEMPORARY_UNAVAILABLE}
@@ -269,32 +268,12 @@ def apply_new_locks(session: Session, clock: Clock, rule: Rule,
     bump_replicas(session, now, recopy, +1, state=ReplicaState.COPYING)
     if requests:
         transfers.queue_requests(session, clock, requests)
-    _insert_fresh_requests(session, clock, fresh)
+    if fresh:  # replicas this evaluation created: no request can be on its way yet
+        transfers.queue_new_requests(session, clock, fresh)
     for r, (files, nbytes) in usage.items():
         accounting.add_account_usage(session, clock, rule.account, r, files, nbytes)
     outcome.locks_added += len(lock_rows)
     outcome.requests += len(requests) + len(fresh)
-
-
-def _insert_fresh_requests(session: Session, clock: Clock, fresh: Sequence[transfers.NewRequest]) -> None:
-    """Queue requests for replicas this evaluation created, in one bulk insert.
-
-    `transfers.queue_requests` looks for an active request to the same file and
-    destination and returns ids, one INSERT ... RETURNING per row; a replica that did
-    not exist a moment ago has no active request and the ids are not needed, so the rows
-    (the same ones queue_requests writes) go in with one COPY/executemany: 10,000 files
-    in a fraction of a second instead of seconds."""
-    if not fresh:
-        return
-    now = clock.now()
-    bulk.insert_rows(session, TransferRequest.__table__, [{
-        "rule_id": r.rule_id, "job_id": None, "scope": r.scope, "name": r.name, "dest_rse_id": r.dest_rse_id,
-        "source_rse_id": None, "source_rse_expression": r.source_rse_expression, "source_urls": None,
-        "dest_url": None, "activity": r.activity, "priority": r.priority, "bytes": r.bytes, "adler32": r.adler32,
-        "md5": r.md5, "overwrite": r.overwrite, "verify_checksum": r.verify_checksum,
-        "state": RequestState.QUEUED.value, "attempts": 0, "retry_limit": r.retry_limit, "next_attempt_at": now,
-        "excluded_sources": None, "bytes_transferred": 0, "created_at": now, "updated_at": now, "notified": False,
-    } for r in fresh])
 
 
 # -- counters ------------------------------------------------------------------------------
