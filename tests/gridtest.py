@@ -104,3 +104,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None, check: bool = True, t
     if check and proc.returncode != 0:
         raise AssertionError(f"onegrid {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+# -- the stock rucio client ---------------------------------------------------------------
+
+RUCIO = Path(sys.executable).parent / "rucio"
+
+
+def rucio_api(env: dict[str, str], code: str) -> object:
+    """Run Python code using `rucio.client.Client()` (as `c`) in a subprocess; it prints JSON."""
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", "import json\nfrom rucio.client import Client\nc = Client()\n" + code],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)

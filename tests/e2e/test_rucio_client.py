@@ -3,47 +3,13 @@ OneGrid server: password login, scopes, DIDs, metadata, RSEs, expressions, repli
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-RUCIO = Path(sys.executable).parent / "rucio"
+from gridtest import RUCIO, rucio_api
+
 pytestmark = pytest.mark.skipif(not RUCIO.exists() and not os.environ.get("CI"), reason="rucio-clients not installed")
-
-
-@pytest.fixture
-def rucio(live_server, tmp_path: Path) -> Callable[..., str]:  # type: ignore[no-untyped-def]
-    """Run the stock `rucio` CLI as root (password login) and return its output."""
-    cfg = tmp_path / "rucio.cfg"
-    cfg.write_text(
-        "[client]\n"
-        f"rucio_host = {live_server.url}\nauth_host = {live_server.url}\n"
-        "auth_type = userpass\nusername = root\npassword = root-password\naccount = root\n"
-        f"request_retries = 1\nauth_token_file_path = {tmp_path / 'token'}\n"
-    )
-    env = {**os.environ, "RUCIO_CONFIG": str(cfg), "HOME": str(tmp_path)}
-
-    def run(*args: str, ok: bool = True) -> str:
-        proc = subprocess.run([str(RUCIO), *args], capture_output=True, text=True, env=env, timeout=60)
-        if ok:
-            assert proc.returncode == 0, f"rucio {' '.join(args)}: {proc.stdout}{proc.stderr}"
-        return proc.stdout + proc.stderr
-
-    run.env = env  # type: ignore[attr-defined]
-    return run
-
-
-def _api(env: dict[str, str], code: str) -> object:
-    """Run Python code using `rucio.client.Client()` in a subprocess; it prints JSON."""
-    proc = subprocess.run([sys.executable, "-c", "import json\nfrom rucio.client import Client\nc = Client()\n" + code],
-                          capture_output=True, text=True, env=env, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def test_stock_rucio_cli_and_client_work_against_onegrid(rucio) -> None:  # type: ignore[no-untyped-def]
@@ -75,8 +41,8 @@ def test_stock_rucio_cli_and_client_work_against_onegrid(rucio) -> None:  # type
     env = rucio.env
     files = [{"scope": "belle", "name": f"f{i}.root", "bytes": 100 + i, "adler32": "0badcafe",
               "meta": {"run_number": i, "datatype": "mdst"}} for i in range(6)]
-    assert _api(env, f"print(json.dumps(c.add_replicas('KEK-DISK', {files!r})))") is True
-    assert _api(env, f"print(json.dumps(c.add_replicas('BNL-TAPE', {files[:2]!r})))") is True
+    assert rucio_api(env, f"print(json.dumps(c.add_replicas('KEK-DISK', {files!r})))") is True
+    assert rucio_api(env, f"print(json.dumps(c.add_replicas('BNL-TAPE', {files[:2]!r})))") is True
     # collections, attach, contents
     rucio("did", "add", "belle:ds1", "--type", "dataset")
     rucio("did", "add", "belle:cont1", "--type", "container")
@@ -102,16 +68,16 @@ def test_stock_rucio_cli_and_client_work_against_onegrid(rucio) -> None:  # type
     assert len(pfns) == 6 and all(p.startswith("https://") for p in pfns)
     assert "<metalink" in rucio("replica", "list", "file", "belle:ds1", "--metalink")
     assert "KEK-DISK" in rucio("replica", "list", "dataset", "belle:ds1")
-    listed = _api(env, "print(json.dumps(list(c.list_replicas([{'scope': 'belle', 'name': 'ds1'}],"
+    listed = rucio_api(env, "print(json.dumps(list(c.list_replicas([{'scope': 'belle', 'name': 'ds1'}],"
                        " client_location={'site': 'BNL'}))))")
     assert [f["name"] for f in listed] == ["f0.root", "f1.root", "f2.root", "f3.root"]  # type: ignore[index,union-attr]
     assert list(listed[0]["rses"]) == ["BNL-TAPE", "KEK-DISK"]  # type: ignore[index]
-    files_api = _api(env, "print(json.dumps(list(c.list_files('belle', 'cont1'))))")
+    files_api = rucio_api(env, "print(json.dumps(list(c.list_files('belle', 'cont1'))))")
     assert sorted(f["name"] for f in files_api) == ["f0.root", "f1.root", "f2.root", "f3.root"]  # type: ignore[union-attr]
     # a bad replica declared by its PFN (as the download clients do)
     bad_pfn = next(p for p in pfns if p.endswith("/f3.root"))
-    assert _api(env, f"print(json.dumps(c.declare_bad_file_replicas([{bad_pfn!r}], 'corrupt')))") == {}
-    assert _api(env, "print(json.dumps(list(c.list_replicas([{'scope': 'belle', 'name': 'f3.root'}]))[0]['rses']))"
+    assert rucio_api(env, f"print(json.dumps(c.declare_bad_file_replicas([{bad_pfn!r}], 'corrupt')))") == {}
+    assert rucio_api(env, "print(json.dumps(list(c.list_replicas([{'scope': 'belle', 'name': 'f3.root'}]))[0]['rses']))"
                 ) == {}
     # quotas, detach
     rucio("account", "limit", "set", "root", "--rse", "KEK-DISK", "--bytes", "1000000")

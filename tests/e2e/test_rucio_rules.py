@@ -6,44 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-RUCIO = Path(sys.executable).parent / "rucio"
+from gridtest import RUCIO, rucio_api
+
 pytestmark = pytest.mark.skipif(not RUCIO.exists() and not os.environ.get("CI"), reason="rucio-clients not installed")
-
-
-@pytest.fixture
-def rucio(live_server, tmp_path: Path) -> Callable[..., str]:  # type: ignore[no-untyped-def]
-    cfg = tmp_path / "rucio.cfg"
-    cfg.write_text(
-        "[client]\n"
-        f"rucio_host = {live_server.url}\nauth_host = {live_server.url}\n"
-        "auth_type = userpass\nusername = root\npassword = root-password\naccount = root\n"
-        f"request_retries = 1\nauth_token_file_path = {tmp_path / 'token'}\n"
-    )
-    env = {**os.environ, "RUCIO_CONFIG": str(cfg), "HOME": str(tmp_path)}
-
-    def run(*args: str, ok: bool = True) -> str:
-        proc = subprocess.run([str(RUCIO), *args], capture_output=True, text=True, env=env, timeout=60)
-        if ok:
-            assert proc.returncode == 0, f"rucio {' '.join(args)}: {proc.stdout}{proc.stderr}"
-        return proc.stdout + proc.stderr
-
-    run.env = env  # type: ignore[attr-defined]
-    run.live_server = live_server  # type: ignore[attr-defined]
-    return run
-
-
-def _api(env: dict[str, str], code: str) -> object:
-    proc = subprocess.run([sys.executable, "-c", "import json\nfrom rucio.client import Client\nc = Client()\n" + code],
-                          capture_output=True, text=True, env=env, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def _fail_transfers(live_server, error: str) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +35,7 @@ def _setup(rucio: Callable[..., str]) -> None:
     rucio("rse", "attribute", "set", "BNL-TAPE", "--key", "raw_centre", "--value", "true")
     rucio("scope", "add", "belle", "--account", "root")
     files = [{"scope": "belle", "name": f"f{i}.root", "bytes": 1000, "adler32": "0badcafe"} for i in range(5)]
-    assert _api(rucio.env, f"print(json.dumps(c.add_replicas('KEK-DISK', {files!r})))") is True  # type: ignore[attr-defined]
+    assert rucio_api(rucio.env, f"print(json.dumps(c.add_replicas('KEK-DISK', {files!r})))") is True  # type: ignore[attr-defined]
     rucio("did", "add", "belle:ds1", "--type", "dataset")
     rucio("did", "content", "add", *[f"belle:f{i}.root" for i in range(5)], "--to-did", "belle:ds1")
 
@@ -98,10 +67,10 @@ def test_stock_rucio_client_adds_shows_updates_and_removes_rules(rucio) -> None:
     assert "STUCK" in examined and "Last error" in examined and "507 Insufficient Storage" in examined
     # update: lifetime, comment, suspend; analysis
     rucio("rule", "update", rule_id, "--lifetime", "3600", "--comment", "later", "--suspend")
-    rule = _api(rucio.env, f"print(json.dumps(c.get_replication_rule('{rule_id}')))")  # type: ignore[attr-defined]
+    rule = rucio_api(rucio.env, f"print(json.dumps(c.get_replication_rule('{rule_id}')))")  # type: ignore[attr-defined]
     assert rule["state"] == "SUSPENDED" and rule["comments"] == "later" and rule["expires_at"]  # type: ignore[index]
     assert "Status of the replication rule" in rucio("rule", "show", rule_id, "--examine")
-    locks = _api(rucio.env, f"print(json.dumps(list(c.list_replica_locks('{rule_id}'))))")  # type: ignore[attr-defined]
+    locks = rucio_api(rucio.env, f"print(json.dumps(list(c.list_replica_locks('{rule_id}'))))")  # type: ignore[attr-defined]
     assert len(locks) == 5 and {lk["rse"] for lk in locks} == {"DESY-DISK"}  # type: ignore[union-attr,index]
     # locked rules stay
     rucio("rule", "update", ok_id, "--locked", "true")
@@ -122,5 +91,5 @@ def test_stock_rucio_client_adds_and_lists_subscriptions(rucio) -> None:  # type
     assert "Subscription added" in out
     listed = rucio("subscription", "list", "--long")
     assert "raw-export" in listed and "raw_centre=true" in listed
-    subs = _api(rucio.env, "print(json.dumps(list(c.list_subscriptions(name='raw-export'))))")  # type: ignore[attr-defined]
+    subs = rucio_api(rucio.env, "print(json.dumps(list(c.list_subscriptions(name='raw-export'))))")  # type: ignore[attr-defined]
     assert subs[0]["account"] == "root" and json.loads(subs[0]["filter"])["datatype"] == ["RAW"]  # type: ignore[index]

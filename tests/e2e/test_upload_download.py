@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gridtest import RUCIO
 from onegrid.client import OneGridClient
 from onegrid.client.catalog import CatalogClient, pfn_for
 from onegrid.errors import NotFound
@@ -179,7 +180,6 @@ def test_an_upload_killed_half_way_is_never_registered(grid: dict[str, Any], tmp
         time.sleep(0.1)
 
 
-RUCIO = Path(sys.executable).parent / "rucio"
 
 
 def self_signed(tmp: Path) -> tuple[Path, Path]:
