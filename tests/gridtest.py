@@ -5,12 +5,14 @@ in several folders, the name `conftest` means whichever pytest imported last.)""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +121,80 @@ def rucio_api(env: dict[str, str], code: str) -> object:
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+# -- nginx's WebDAV module: a storage we did not write ------------------------------------
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+DAV_EXT_CANDIDATES = ("/usr/lib/nginx/modules/ngx_http_dav_ext_module.so",
+                      "/usr/lib64/nginx/modules/ngx_http_dav_ext_module.so")
+
+
+def _nginx_config(prefix: Path, port: int, root: Path, module: str | None) -> str:
+    load = f"load_module {module};\n" if module else ""
+    # As root nginx's workers would drop to `nobody`, who cannot enter pytest's 0700 folders.
+    if os.geteuid() == 0:
+        load += "user root root;\n"
+    ext = "        dav_ext_methods PROPFIND OPTIONS;\n" if module else ""
+    return f"""{load}daemon off;
+worker_processes 1;
+error_log {prefix}/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+    access_log {prefix}/access.log;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    client_max_body_size 0;
+    server {{
+        listen 127.0.0.1:{port};
+        location /data/ {{
+            alias {root}/;
+            dav_methods PUT DELETE MKCOL COPY MOVE;
+{ext}            create_full_put_path on;
+            dav_access user:rw group:r all:r;
+            autoindex on;
+        }}
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx_dav(tmp: Path) -> Iterator[tuple[str, Path]]:
+    """A private nginx (WebDAV, PROPFIND with the dav-ext module when installed) serving a
+    folder at http://127.0.0.1:PORT/data/; yields (http://127.0.0.1:PORT, the folder).
+    Callers check `NGINX` first (skip with a reason when nginx is not installed)."""
+    assert NGINX, "nginx is not installed"
+    module = next((m for m in DAV_EXT_CANDIDATES if Path(m).exists()), None)
+    prefix, root = tmp / "nginx", tmp / "nginx-root"
+    prefix.mkdir(parents=True)
+    root.mkdir(parents=True)
+    port = free_port()
+    conf = prefix / "nginx.conf"
+    conf.write_text(_nginx_config(prefix, port, root, module))
+    proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/data/", timeout=1)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log = prefix / "error.log"
+                    raise RuntimeError(f"nginx did not start: {log.read_text() if log.exists() else ''}") from None
+                time.sleep(0.05)
+        yield url, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -12,11 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from transfer_harness import free_port
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+from gridtest import NGINX, free_port, nginx_dav  # noqa: F401 - nginx_dav, NGINX: used by the interop tests
+
 XROOTD = shutil.which("xrootd")
-DAV_EXT = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so"
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, what: str, **kw: object) -> None:
@@ -30,52 +29,6 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, what: str, **
                 proc.kill()
                 raise RuntimeError(f"{what} did not start: {log.read_text() if log.exists() else ''}") from None
             time.sleep(0.1)
-
-
-@contextmanager
-def nginx_dav(tmp: Path) -> Iterator[tuple[str, Path]]:
-    """nginx serving `root` at http://127.0.0.1:PORT/data; yields (url, root)."""
-    assert NGINX
-    prefix, root = tmp / "nginx", tmp / "nginx-root"
-    prefix.mkdir(parents=True)
-    root.mkdir(parents=True)
-    port = free_port()
-    load = f"load_module {DAV_EXT};\n" if Path(DAV_EXT).exists() else ""
-    if os.geteuid() == 0:
-        load += "user root root;\n"
-    (prefix / "nginx.conf").write_text(f"""{load}daemon off;
-worker_processes 1;
-error_log {prefix}/error.log warn;
-pid {prefix}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    client_max_body_size 0;
-    server {{
-        listen 127.0.0.1:{port};
-        location /data/ {{
-            alias {root}/;
-            dav_methods PUT DELETE MKCOL COPY MOVE;
-            create_full_put_path on;
-            dav_access user:rw group:r all:r;
-        }}
-    }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e",
-                             str(prefix / "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(url + "/data/", proc, prefix / "error.log", "nginx")
-        yield url, root
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _self_signed(dir_: Path) -> tuple[Path, Path]:
