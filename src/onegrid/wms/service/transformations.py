@@ -61,7 +61,7 @@ def create(session: Session, clock: Clock, spec: TransformationCreate, *, owner:
 
 def _matching_files(session: Session, t: Transformation) -> list[str]:
     from onegrid.catalog.did_query import search
-    from onegrid.catalog.dids import list_files
+    from onegrid.catalog.did_tree import list_files
     from onegrid.catalog.meta_filter import parse_text
 
     lfns: list[str] = []
